@@ -1,0 +1,1 @@
+"""A reusable event engine for Django: outbox, relay, inbox, dead letters, workflows."""

@@ -1,0 +1,43 @@
+"""The ``EVENTS`` setting, read through one object with defaults."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    # Outbox rows still unpublished after this many seconds are republished by the sweeper.
+    "SWEEP_AFTER_SECONDS": 10,
+    # How often beat runs the sweeper.
+    "SWEEP_INTERVAL_SECONDS": 5,
+    # How many outbox rows one sweep publishes at most.
+    "SWEEP_BATCH_SIZE": 500,
+    # Default retry policy of a subscriber that declares none.
+    "DELIVERY_MAX_ATTEMPTS": 5,
+    "DELIVERY_BACKOFF_SECONDS": 1.0,
+    "DELIVERY_MAX_BACKOFF_SECONDS": 300.0,
+    # A workflow step queued (or running past its time limit) this long without news is
+    # sent again by the watchdog.
+    "WORKFLOW_STALL_SECONDS": 60,
+    "WATCHDOG_INTERVAL_SECONDS": 30,
+    # How often beat checks the deadlines of steps waiting for a signal.
+    "TIMER_INTERVAL_SECONDS": 5,
+    # Link template to a task in Flower, shown in the admin ("" hides the links).
+    "FLOWER_TASK_URL": "",
+}
+
+
+class EventsSettings:
+    """Reads ``settings.EVENTS`` on every access, so ``override_settings`` is honoured."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown EVENTS setting: {name}")
+        user = getattr(settings, "EVENTS", {})
+        unknown = set(user) - set(DEFAULTS)
+        if unknown:
+            raise ImproperlyConfigured(f"Unknown keys in settings.EVENTS: {sorted(unknown)}")
+        return user.get(name, DEFAULTS[name])
+
+
+events_settings = EventsSettings()

@@ -1,0 +1,77 @@
+"""Look at and steer workflow runs from the command line."""
+
+import uuid
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from events import selectors
+from events.models import WorkflowRun
+from events.workflows import CancelRefused, workflow_cancel, workflow_retry
+from events.workflows.engine import WorkflowNotRetryable
+
+
+class Command(BaseCommand):
+    help = "List workflow runs, show one, retry a failed one from its failed step, or cancel one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{list,show,retry,cancel}"
+        )
+        listing = sub.add_parser("list", help="Recent runs.")
+        listing.add_argument("--status", choices=WorkflowRun.Status.values)
+        listing.add_argument("--workflow")
+        listing.add_argument("--limit", type=int, default=50)
+        for name, text in (
+            ("show", "One run and its steps."),
+            ("retry", "Retry a failed run."),
+            ("cancel", "Cancel a running run (compensates its completed steps)."),
+        ):
+            sub.add_parser(name, help=text).add_argument("run_id", help="Run id (UUID).")
+
+    def handle(self, *args: object, **options: object) -> None:
+        if options["action"] == "list":
+            runs = selectors.workflow_run_list()
+            if options["status"]:
+                runs = runs.filter(status=options["status"])
+            if options["workflow"]:
+                runs = runs.filter(workflow=options["workflow"])
+            for run in runs[: options["limit"]]:
+                self.stdout.write(
+                    f"{run.pk}  {run.started_at:%Y-%m-%d %H:%M:%S}  {run.workflow}  "
+                    f"{run.subject_type}:{run.subject_id}  {run.status}  {run.failure_reason}"
+                )
+            return
+        run = self._get(str(options["run_id"]))
+        if options["action"] == "retry":
+            try:
+                run = workflow_retry(run=run)
+            except WorkflowNotRetryable as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"Run {run.pk} is running again from its failed step.")
+        elif options["action"] == "cancel":
+            if run.is_terminal:
+                raise CommandError(f"Run {run.pk} is already {run.status}.")
+            try:
+                run = workflow_cancel(run=run, reason="operator_request")
+            except CancelRefused as exc:
+                raise CommandError(str(exc)) from exc
+            run = self._get(str(run.pk))
+            self.stdout.write(f"Run {run.pk} is cancelled.")
+        self._show(run)
+
+    def _get(self, run_id: str) -> WorkflowRun:
+        try:
+            return selectors.workflow_run_list().get(pk=uuid.UUID(run_id))
+        except (ValueError, WorkflowRun.DoesNotExist) as exc:
+            raise CommandError(f"No workflow run with id {run_id!r}.") from exc
+
+    def _show(self, run: WorkflowRun) -> None:
+        self.stdout.write(
+            f"{run.workflow} {run.subject_type}:{run.subject_id}  {run.status}  {run.error}"
+        )
+        for step in run.steps.all():
+            duration = f"{step.duration.total_seconds():.3f}s" if step.duration else "-"
+            self.stdout.write(
+                f"  [{step.stage}] {step.name:<20} {step.status:<12} attempts={step.attempts} "
+                f"{duration:>9}  {step.error.splitlines()[0] if step.error else ''}"
+            )

@@ -1,0 +1,41 @@
+"""Prometheus gauges read from the engine's tables at scrape time."""
+
+from collections.abc import Iterator
+
+from django.db.models import Count, Min
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from .models import DeadLetter, Delivery, OutboxEvent, WorkflowRun
+
+
+class EventsCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pending = OutboxEvent.objects.pending().aggregate(n=Count("pk"), oldest=Min("created_at"))
+        yield GaugeMetricFamily(
+            "events_outbox_pending", "Outbox rows not yet published.", value=pending["n"]
+        )
+        lag = (timezone.now() - pending["oldest"]).total_seconds() if pending["oldest"] else 0.0
+        yield GaugeMetricFamily(
+            "events_outbox_lag_seconds", "Age of the oldest unpublished outbox row.", value=lag
+        )
+        yield GaugeMetricFamily(
+            "events_dead_letters_open",
+            "Dead letters awaiting an operator.",
+            value=DeadLetter.objects.open().count(),
+        )
+        deliveries = GaugeMetricFamily(
+            "events_deliveries", "Deliveries by status.", labels=["status"]
+        )
+        for row in Delivery.objects.values("status").annotate(n=Count("pk")):
+            deliveries.add_metric([row["status"]], row["n"])
+        yield deliveries
+        runs = GaugeMetricFamily(
+            "events_workflow_runs",
+            "Workflow runs by workflow and status.",
+            labels=["workflow", "status"],
+        )
+        for row in WorkflowRun.objects.values("workflow", "status").annotate(n=Count("pk")):
+            runs.add_metric([row["workflow"], row["status"]], row["n"])
+        yield runs

@@ -1,0 +1,22 @@
+from .delivery import (
+    DeadLetter,
+    Delivery,
+    DeliveryAttempt,
+    ProjectionApplied,
+    SubscriberCursor,
+)
+from .store import AggregateStream, Event, OutboxEvent
+from .workflow import StepRun, WorkflowRun
+
+__all__ = [
+    "AggregateStream",
+    "DeadLetter",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "OutboxEvent",
+    "ProjectionApplied",
+    "StepRun",
+    "SubscriberCursor",
+    "WorkflowRun",
+]

@@ -1,0 +1,38 @@
+"""Periodic tasks registered in django-celery-beat's tables after every migrate."""
+
+from typing import Any
+
+from .conf import events_settings
+
+
+def ensure_periodic_task(*, name: str, task: str, every_seconds: int, description: str) -> None:
+    """Create or update an interval task, keeping an operator's enabled/disabled choice."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    schedule, _ = IntervalSchedule.objects.get_or_create(
+        every=every_seconds, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.update_or_create(
+        name=name, defaults={"task": task, "interval": schedule, "description": description}
+    )
+
+
+def register_periodic_tasks(**kwargs: Any) -> None:
+    ensure_periodic_task(
+        name="events: sweep the outbox",
+        task="events.sweep_outbox",
+        every_seconds=events_settings.SWEEP_INTERVAL_SECONDS,
+        description="Publishes outbox rows that the after-commit fast path left behind.",
+    )
+    ensure_periodic_task(
+        name="events: resume stalled deliveries and workflow steps",
+        task="events.resume_stalled",
+        every_seconds=events_settings.WATCHDOG_INTERVAL_SECONDS,
+        description="Sends again what a lost message left waiting (broker down, worker died).",
+    )
+    ensure_periodic_task(
+        name="events: fire workflow timers",
+        task="events.fire_workflow_timers",
+        every_seconds=events_settings.TIMER_INTERVAL_SECONDS,
+        description="Fails workflow steps that waited past their deadline for a signal.",
+    )

@@ -1,0 +1,260 @@
+"""Dispatching an event to its subscribers and running one delivery, at most once in effect."""
+
+import logging
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import subscriptions
+from ..conf import events_settings
+from ..context import caused_by
+from ..envelope import Envelope
+from ..models import DeadLetter, Delivery, DeliveryAttempt, Event, SubscriberCursor
+
+logger = logging.getLogger(__name__)
+
+DONE = (Delivery.Status.SUCCEEDED, Delivery.Status.DISCARDED)
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: str
+    retry_in: float | None = None
+
+
+def deliveries_create(events: list[tuple[uuid.UUID, str]]) -> list[tuple[uuid.UUID, str]]:
+    """Create one delivery per (event, subscriber) for ``(event_id, event_type)`` pairs.
+
+    Returns the pairs ``(event_id, subscriber)`` to deliver. Safe to run twice for one
+    event: the deliveries are unique per (event, subscriber).
+    """
+    pairs = [
+        (event_id, sub.name)
+        for event_id, event_type in events
+        for sub in subscriptions.for_event_type(event_type)
+    ]
+    Delivery.objects.bulk_create(
+        [Delivery(event_id=event_id, subscriber=name) for event_id, name in pairs],
+        ignore_conflicts=True,
+    )
+    return pairs
+
+
+def event_dispatch(*, event_id: uuid.UUID | str) -> list[str]:
+    """Create the deliveries of one event; return the subscriber names."""
+    event_type = Event.objects.values_list("type", flat=True).get(pk=event_id)
+    return [name for _, name in deliveries_create([(uuid.UUID(str(event_id)), event_type)])]
+
+
+def delivery_run(
+    *, event_id: uuid.UUID | str, subscriber: str, task_id: str = ""
+) -> DeliveryOutcome:
+    """Run one subscriber on one event, in one transaction with its inbox row.
+
+    A delivery already succeeded (or discarded) is not run again. One whose predecessor
+    (the subscriber's previous event of the same aggregate) is not done yet waits, and
+    is sent again when that one is done. A failure is recorded, then retried per the
+    subscriber's policy or, after the last attempt, dead-lettered.
+    """
+    sub = subscriptions.get(subscriber)
+    started_at = timezone.now()
+    clock = time.monotonic()
+    try:
+        with transaction.atomic():
+            delivery, _ = Delivery.objects.select_for_update().get_or_create(
+                event_id=event_id, subscriber=subscriber
+            )
+            if delivery.status in DONE:
+                return DeliveryOutcome(status="duplicate")
+            event = Event.objects.get(pk=event_id)
+            cursor = _lock_cursor(sub.name, event)
+            if cursor.last_sequence != event.sequence - 1 and not _predecessor_done(sub, event):
+                if delivery.status != Delivery.Status.WAITING:
+                    delivery.status = Delivery.Status.WAITING
+                    delivery.save(update_fields=["status", "updated_at"])
+                return DeliveryOutcome(status=Delivery.Status.WAITING)
+            with caused_by(correlation_id=event.correlation_id, causation_id=event.id):
+                sub.handler(Envelope.from_event(event))
+            delivery.attempts += 1
+            delivery.status = Delivery.Status.SUCCEEDED
+            delivery.succeeded_at = timezone.now()
+            delivery.last_error = ""
+            delivery.save()
+            cursor.last_sequence = max(cursor.last_sequence, event.sequence)
+            cursor.save(update_fields=["last_sequence", "updated_at"])
+            DeliveryAttempt.objects.create(
+                delivery=delivery,
+                number=_next_attempt_number(delivery),
+                task_id=task_id,
+                started_at=started_at,
+                duration_ms=int((time.monotonic() - clock) * 1000),
+                succeeded=True,
+            )
+            release_successor(subscriber=sub.name, event=event)
+        return DeliveryOutcome(status=Delivery.Status.SUCCEEDED)
+    except Exception as exc:
+        return _record_failure(
+            sub=sub,
+            event_id=event_id,
+            exc=exc,
+            task_id=task_id,
+            started_at=started_at,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+        )
+
+
+_LOCK_CURSOR = f"""
+INSERT INTO {SubscriberCursor._meta.db_table}
+    (subscriber, aggregate_type, aggregate_id, last_sequence, updated_at)
+VALUES (%s, %s, %s, 0, %s)
+ON CONFLICT (subscriber, aggregate_type, aggregate_id)
+DO UPDATE SET updated_at = excluded.updated_at
+RETURNING id, last_sequence
+"""
+
+
+def _lock_cursor(subscriber: str, event: Event) -> SubscriberCursor:
+    """The (subscriber, aggregate) cursor, created if new and locked: one statement."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_CURSOR, [subscriber, event.aggregate_type, event.aggregate_id, now])
+        pk, last_sequence = cursor.fetchone()
+    found = SubscriberCursor(
+        pk=pk,
+        subscriber=subscriber,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        last_sequence=last_sequence,
+        updated_at=now,
+    )
+    found._state.adding = False
+    return found
+
+
+def _predecessor(subscriber: subscriptions.Subscriber, event: Event) -> uuid.UUID | None:
+    """The subscriber's previous event in the same aggregate, if any."""
+    return (
+        Event.objects.filter(
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            sequence__lt=event.sequence,
+            type__in=subscriber.event_types,
+        )
+        .order_by("-sequence")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _predecessor_done(subscriber: subscriptions.Subscriber, event: Event) -> bool:
+    previous = _predecessor(subscriber, event)
+    return (
+        previous is None
+        or Delivery.objects.filter(
+            event_id=previous, subscriber=subscriber.name, status__in=DONE
+        ).exists()
+    )
+
+
+def release_successor(*, subscriber: str, event: Event) -> None:
+    """After commit, send the subscriber's next waiting event of this aggregate, if any."""
+    from ..tasks import deliver
+
+    waiting = (
+        Delivery.objects.filter(
+            subscriber=subscriber,
+            status=Delivery.Status.WAITING,
+            event__aggregate_type=event.aggregate_type,
+            event__aggregate_id=event.aggregate_id,
+            event__sequence__gt=event.sequence,
+        )
+        .order_by("event__sequence")
+        .values_list("event_id", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        transaction.on_commit(
+            partial(deliver.delay, event_id=str(waiting), subscriber=subscriber), robust=True
+        )
+
+
+def _next_attempt_number(delivery: Delivery) -> int:
+    # Numbered over the delivery's whole life: a replay restarts ``attempts`` (the retry
+    # budget), not the log.
+    return delivery.attempt_log.count() + 1
+
+
+def _record_failure(
+    *,
+    sub: subscriptions.Subscriber,
+    event_id: uuid.UUID | str,
+    exc: Exception,
+    task_id: str,
+    started_at,  # type: ignore[no-untyped-def]
+    duration_ms: int,
+) -> DeliveryOutcome:
+    error = f"{type(exc).__name__}: {exc}"
+    tb = "".join(traceback.format_exception(exc))
+    with transaction.atomic():
+        delivery, _ = Delivery.objects.select_for_update().get_or_create(
+            event_id=event_id, subscriber=sub.name
+        )
+        delivery.attempts += 1
+        delivery.last_error = error
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=_next_attempt_number(delivery),
+            task_id=task_id,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            succeeded=False,
+            error=error,
+            traceback=tb,
+        )
+        if sub.should_retry(exc, delivery.attempts):
+            delivery.status = Delivery.Status.FAILED
+            delivery.save()
+            delay = sub.retry_delay(delivery.attempts)
+            logger.warning(
+                "%s failed on %s (attempt %s): %s", sub.name, event_id, delivery.attempts, error
+            )
+            return DeliveryOutcome(status=delivery.status, retry_in=delay)
+        delivery.status = Delivery.Status.DEAD
+        delivery.save()
+        DeadLetter.objects.create(delivery=delivery, error=error, traceback=tb)
+    logger.error(
+        "%s gave up on %s after %s attempts: %s", sub.name, event_id, delivery.attempts, error
+    )
+    return DeliveryOutcome(status=Delivery.Status.DEAD)
+
+
+def delivery_resume_stalled() -> int:
+    """Send again deliveries whose message was lost; return how many.
+
+    That is: dispatched long ago and never run, or waiting long after their predecessor
+    was done (the message that should have woken them was lost).
+    """
+    from ..tasks import deliver
+
+    cutoff = timezone.now() - timedelta(seconds=events_settings.WORKFLOW_STALL_SECONDS)
+    stalled = Delivery.objects.filter(
+        status__in=[Delivery.Status.PENDING, Delivery.Status.WAITING], updated_at__lt=cutoff
+    ).select_related("event")
+    resent = 0
+    for delivery in stalled:
+        if delivery.status == Delivery.Status.WAITING and not _predecessor_done(
+            subscriptions.get(delivery.subscriber), delivery.event
+        ):
+            continue
+        logger.warning(
+            "Resending stalled delivery of %s to %s", delivery.event_id, delivery.subscriber
+        )
+        deliver.delay(event_id=str(delivery.event_id), subscriber=delivery.subscriber)
+        resent += 1
+    return resent

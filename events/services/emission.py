@@ -1,0 +1,130 @@
+"""Emitting an event: written with the change it describes, published after commit.
+
+Emitting sits on every write path, so it costs as little as it can: on PostgreSQL one
+statement allocates the sequence, stores the event and queues it in the outbox; on
+SQLite the same three writes run as three plain statements.
+"""
+
+import uuid
+from functools import partial
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import types
+from ..context import current_cause
+from ..models import AggregateStream, Event, OutboxEvent
+
+# The upsert takes the stream row's lock, so concurrent emitters of one aggregate queue up
+# and get 1, 2, 3 ... with no gaps (a rolled-back transaction gives its number back).
+_NEXT_SEQUENCE = f"""
+INSERT INTO {AggregateStream._meta.db_table} (aggregate_type, aggregate_id, last_sequence)
+VALUES (%s, %s, 1)
+ON CONFLICT (aggregate_type, aggregate_id)
+DO UPDATE SET last_sequence = {AggregateStream._meta.db_table}.last_sequence + 1
+RETURNING last_sequence
+"""
+
+_EVENT_COLUMNS = (
+    "id",
+    "type",
+    "version",
+    "aggregate_type",
+    "aggregate_id",
+    "occurred_at",
+    "correlation_id",
+    "causation_id",
+    "payload",
+)
+_INSERT_OUTBOX = f"""
+INSERT INTO {OutboxEvent._meta.db_table} (event_id, created_at, attempts, last_error)
+VALUES (%s, %s, 0, '')
+"""
+_EMIT_POSTGRES = f"""
+WITH seq AS ({_NEXT_SEQUENCE}),
+event AS (
+    INSERT INTO {Event._meta.db_table} ({", ".join(_EVENT_COLUMNS)}, sequence)
+    SELECT {", ".join(["%s"] * len(_EVENT_COLUMNS))}, seq.last_sequence FROM seq
+    RETURNING id, sequence
+),
+outbox AS (
+    INSERT INTO {OutboxEvent._meta.db_table} (event_id, created_at, attempts, last_error)
+    SELECT id, %s, 0, '' FROM event
+)
+SELECT sequence FROM event
+"""
+_INSERT_EVENT = f"""
+INSERT INTO {Event._meta.db_table} ({", ".join(_EVENT_COLUMNS)}, sequence)
+VALUES ({", ".join(["%s"] * (len(_EVENT_COLUMNS) + 1))})
+"""
+
+
+class EmitOutsideTransaction(RuntimeError):
+    """An event must commit with its change; outside a transaction it could not."""
+
+
+def event_emit(
+    *,
+    type: str,
+    aggregate_id: Any,
+    payload: dict[str, Any],
+    version: int | None = None,
+    correlation_id: uuid.UUID | None = None,
+    causation_id: uuid.UUID | None = None,
+) -> Event:
+    """Record ``type`` for an aggregate in the current transaction and queue it for publishing.
+
+    Correlation and causation default to those of the event being handled, if any, so a
+    whole flow shares one correlation id.
+    """
+    if not connection.in_atomic_block:
+        raise EmitOutsideTransaction(
+            f"event_emit({type!r}) must run inside transaction.atomic() with its change."
+        )
+    event_type = types.get(type, version)
+    types.validate(event_type, payload)
+    cause = current_cause()
+    if correlation_id is None:
+        correlation_id = cause.correlation_id if cause else uuid.uuid4()
+    if causation_id is None and cause is not None:
+        causation_id = cause.causation_id
+    event = Event(
+        id=uuid.uuid4(),
+        type=event_type.name,
+        version=event_type.version,
+        aggregate_type=event_type.aggregate_type,
+        aggregate_id=str(aggregate_id),
+        occurred_at=timezone.now(),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        payload=payload,
+    )
+    event.sequence = _store(event)
+    event._state.adding = False
+    event._state.db = connection.alias
+    # Fast path: publish as soon as the transaction commits. If that fails (broker down,
+    # process killed), the row stays pending and the relay or the sweeper publishes it.
+    from .relay import outbox_publish
+
+    transaction.on_commit(partial(outbox_publish, event_ids=[event.id]), robust=True)
+    return event
+
+
+def _store(event: Event) -> int:
+    """Write the event and its outbox row; return the event's sequence."""
+    stream = [event.aggregate_type, event.aggregate_id]
+    values = [
+        Event._meta.get_field(column).get_db_prep_save(getattr(event, column), connection)
+        for column in _EVENT_COLUMNS
+    ]
+    event_id, created_at = values[0], values[5]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_EMIT_POSTGRES, [*stream, *values, created_at])
+            return cursor.fetchone()[0]
+        cursor.execute(_NEXT_SEQUENCE, stream)
+        sequence = cursor.fetchone()[0]
+        cursor.execute(_INSERT_EVENT, [*values, sequence])
+        cursor.execute(_INSERT_OUTBOX, [event_id, created_at])
+    return sequence

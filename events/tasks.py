@@ -1,0 +1,48 @@
+"""Celery tasks of the engine: thin adapters around the services."""
+
+from celery import shared_task
+
+from .retry import countdown
+from .services import delivery_resume_stalled, delivery_run, outbox_sweep
+from .workflows.engine import workflow_compensate, workflow_fire_timers, workflow_resume_stalled
+
+
+# Deliveries and their attempts are the record: no result rows are written.
+@shared_task(name="events.deliver", bind=True, acks_late=True, max_retries=None, ignore_result=True)
+def deliver(self, event_id: str, subscriber: str) -> str:  # type: ignore[no-untyped-def]
+    """Run one subscriber on one event; retries follow the subscriber's policy."""
+    outcome = delivery_run(event_id=event_id, subscriber=subscriber, task_id=self.request.id or "")
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=countdown(outcome.retry_in))
+    return outcome.status
+
+
+@shared_task(name="events.sweep_outbox")
+def sweep_outbox() -> int:
+    """Publish outbox rows the fast path left behind."""
+    return outbox_sweep()
+
+
+@shared_task(
+    name="events.compensate_workflow",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=10,
+)
+def compensate_workflow(run_id: str) -> str:
+    """Undo a failed run's completed steps in reverse order, then mark it failed."""
+    return workflow_compensate(run_id=run_id).status
+
+
+@shared_task(name="events.resume_stalled")
+def resume_stalled() -> int:
+    """Send again deliveries, workflow steps and compensations whose message was lost."""
+    return delivery_resume_stalled() + workflow_resume_stalled()
+
+
+@shared_task(name="events.fire_workflow_timers")
+def fire_workflow_timers() -> int:
+    """Time out workflow steps that waited past their deadline for a signal."""
+    return workflow_fire_timers()

@@ -1,0 +1,23 @@
+"""Notifications react to the order domain's events, knowing only their payloads."""
+
+from events.envelope import Envelope
+from events.subscriptions import subscriber
+
+from .services import order_update_notify
+
+KINDS = {
+    "order.fulfilled": "order_fulfilled",
+    "order.failed": "order_failed",
+    "order.cancelled": "order_cancelled",
+}
+
+
+@subscriber("notifications.order_updates", events=list(KINDS))
+def notify_order_update(event: Envelope) -> None:
+    order_update_notify(
+        customer_id=event.payload["customer_id"],
+        order_id=event.payload["order_id"],
+        kind=KINDS[event.type],
+        event_id=event.id,
+        reason=event.payload.get("reason", ""),
+    )

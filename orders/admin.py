@@ -1,0 +1,245 @@
+"""The operations console of the order domain.
+
+The catalog is edited here; orders and what hangs off them are written by services only,
+so their admins are view-only and cancelling goes through ``order_cancel``.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import CharField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from events.admin import (
+    EMPTY,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    change_link,
+    changelist_link,
+    report,
+)
+from events.models import Event, StepRun, WorkflowRun
+from project.errors import ApplicationError
+
+from .models import (
+    GatewayCharge,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Return,
+    SalesDay,
+    Shipment,
+)
+from .services import order_cancel
+from .services.placement import FULFILLMENT
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "price", "stock", "updated_at"]
+    list_editable = ["price", "stock"]
+    search_fields = ["sku", "name"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["sku", "name", "price", "stock"]}),
+        ("Timestamps", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ["product_link", "sku", "name", "unit_price", "quantity", "subtotal"]
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        return super().get_queryset(request).select_related("product")
+
+    @admin.display(description="product")
+    def product_link(self, obj: OrderLine) -> str:
+        return change_link(obj.product, obj.product.sku)
+
+    @admin.display(description="subtotal")
+    def subtotal(self, obj: OrderLine) -> Any:
+        return obj.subtotal
+
+
+def _fulfillment_runs() -> QuerySet[WorkflowRun]:
+    return WorkflowRun.objects.filter(workflow=FULFILLMENT)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "customer",
+        "status",
+        "failure_reason",
+        "total",
+        "holds_stock",
+        "run_status",
+        "events",
+        "created_at",
+    ]
+    list_filter = ["status", "failure_reason", "holds_stock", "created_at"]
+    search_fields = ["id__exact", "customer__username", "customer__email", "=idempotency_key"]
+    date_hierarchy = "created_at"
+    list_select_related = ["customer"]
+    fieldsets = [
+        (None, {"fields": ["id", "customer_link", "status", "failure_reason", "total"]}),
+        ("Fulfillment", {"fields": ["holds_stock", "payment_link", "shipment_link"]}),
+        ("Engine", {"fields": ["events", "workflow"]}),
+        ("Request", {"fields": ["payment_token", "idempotency_key", "request_fingerprint"]}),
+        ("Timestamps", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [OrderLineInline]
+    actions = ["cancel"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        run = _fulfillment_runs().filter(subject_id=Cast(OuterRef("pk"), CharField()))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("customer", "payment", "shipment")
+            .annotate(run_status=Subquery(run.values("status")[:1]))
+        )
+
+    @admin.display(description="workflow", ordering="run_status")
+    def run_status(self, obj: Order) -> str:
+        if not obj.run_status:
+            return EMPTY
+        return changelist_link(
+            WorkflowRun, obj.run_status, workflow=FULFILLMENT, subject_id=str(obj.pk)
+        )
+
+    @admin.display(description="events")
+    def events(self, obj: Order) -> str:
+        return changelist_link(Event, "events", aggregate_type="order", aggregate_id=obj.pk)
+
+    @admin.display(description="customer")
+    def customer_link(self, obj: Order) -> str:
+        return change_link(obj.customer)
+
+    @admin.display(description="payment")
+    def payment_link(self, obj: Order) -> str:
+        return change_link(getattr(obj, "payment", None))
+
+    @admin.display(description="shipment")
+    def shipment_link(self, obj: Order) -> str:
+        return change_link(getattr(obj, "shipment", None))
+
+    @admin.display(description="workflow run")
+    def workflow(self, obj: Order) -> str:
+        run = _fulfillment_runs().filter(subject_id=str(obj.pk)).first()
+        if run is None:
+            return EMPTY
+        steps = format_html_join(
+            "",
+            "<li>{}: {}{}</li>",
+            (
+                (step.name, step.status, f" ({step.error})" if step.error else "")
+                for step in StepRun.objects.filter(run=run)
+            ),
+        )
+        return format_html(
+            "{} &middot; {}<ul>{}</ul>",
+            change_link(run, f"{run.workflow} ({run.status})"),
+            changelist_link(StepRun, "steps", run=run.pk),
+            steps,
+        )
+
+    @admin.action(description="Cancel selected orders", permissions=["operate"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        done, failures = 0, []
+        for order in queryset:
+            try:
+                order_cancel(order=order, reason="operator_request")
+            except ApplicationError as exc:
+                failures.append(f"order {order.pk}: {exc.message}")
+            else:
+                done += 1
+        report(self, request, f"Cancelled {done} order(s)." if done else "", failures)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order_link", "amount", "status", "charge", "created_at", "refunded_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=charge_id", "order__id__exact"]
+    date_hierarchy = "created_at"
+    list_select_related = ["order"]
+    fields = [
+        "order_link",
+        "amount",
+        "status",
+        "charge",
+        "decline_reason",
+        "created_at",
+        "refunded_at",
+    ]
+
+    @admin.display(description="order", ordering="order")
+    def order_link(self, obj: Payment) -> str:
+        return change_link(obj.order)
+
+    @admin.display(description="charge id", ordering="charge_id")
+    def charge(self, obj: Payment) -> str:
+        if not obj.charge_id:
+            return EMPTY
+        return changelist_link(GatewayCharge, obj.charge_id, charge_id=obj.charge_id)
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    list_display = ["tracking_number", "carrier", "order_link", "created_at"]
+    list_filter = ["carrier", "created_at"]
+    search_fields = ["=tracking_number", "order__id__exact"]
+    date_hierarchy = "created_at"
+    list_select_related = ["order"]
+    fields = ["order_link", "carrier", "tracking_number", "created_at"]
+
+    @admin.display(description="order", ordering="order")
+    def order_link(self, obj: Shipment) -> str:
+        return change_link(obj.order)
+
+
+@admin.register(GatewayCharge)
+class GatewayChargeAdmin(ReadOnlyAdmin):
+    """The simulated gateway's ledger: how often each charge was asked for, and how it ended."""
+
+    list_display = ["charge_id", "amount", "status", "calls", "created_at", "updated_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=charge_id", "=idempotency_key", "=token"]
+    date_hierarchy = "created_at"
+    fields = [
+        "charge_id",
+        "idempotency_key",
+        "token",
+        "amount",
+        "status",
+        "calls",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(SalesDay)
+class SalesDayAdmin(ReadOnlyAdmin):
+    """A read model: rebuilt with ``manage.py events rebuild orders.sales_by_day``."""
+
+    list_display = ["day", "sku", "units", "revenue", "orders"]
+    list_filter = ["day"]
+    search_fields = ["sku"]
+    date_hierarchy = "day"
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order", "status", "failure_reason", "requested_at", "completed_at"]
+    list_filter = ["status", "requested_at"]
+    search_fields = ["=order__id", "reason"]
+    date_hierarchy = "requested_at"
+    list_select_related = ["order"]

@@ -1,0 +1,275 @@
+"""REST API of the order domain: one view per operation, each a thin door to a service."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events.serializers import EnvelopeSerializer, WorkflowRunSerializer
+
+from . import gateway, selectors, services
+from .gateway import TEST_TOKENS
+from .models import Order, OrderLine, Product, Return, SalesDay
+from .services.fulfillment import UnknownCharge
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no strings, floats or booleans coerced into one."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "price", "stock"]
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request: Request, view: object) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(
+            request.user and request.user.is_staff
+        )
+
+
+class ProductViewSet(viewsets.ModelViewSet):
+    """The catalog: anyone reads it, staff change it."""
+
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = ProductSerializer
+    lookup_field = "sku"
+    filterset_fields = ["sku"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.product_list()
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer):
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "name", "unit_price", "quantity", "subtotal"]
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    lines = OrderLineOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "status", "failure_reason", "lines", "total", "created_at", "updated_at"]
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = StrictIntegerField(min_value=1, max_value=settings.ORDERS["MAX_QUANTITY"])
+
+
+class OrderListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        lines = OrderLineInputSerializer(
+            many=True, allow_empty=False, max_length=settings.ORDERS["MAX_LINES"]
+        )
+        payment_token = serializers.ChoiceField(choices=TEST_TOKENS)
+
+        def validate_lines(self, lines: list[dict]) -> list[dict]:
+            skus = [line["sku"] for line in lines]
+            if len(skus) != len(set(skus)):
+                raise serializers.ValidationError("Each SKU may appear on one line only.")
+            return lines
+
+    @extend_schema(responses=OrderOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """Your orders (all orders, for staff), newest first."""
+        orders = selectors.order_list(user=request.user)
+        status_filter = request.query_params.get("status")
+        if status_filter:
+            orders = orders.filter(status=status_filter)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OrderOutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Repeat a request safely: the same key returns the same order.",
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        """Place an order. Fulfillment starts in the background."""
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order, created = services.order_place(
+            customer=request.user,
+            lines=[services.LineInput(**line) for line in data["lines"]],
+            payment_token=data["payment_token"],
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:255],
+        )
+        headers = {} if created else {"Idempotent-Replayed": "true"}
+        order = selectors.order_get(user=request.user, order_id=order.pk)
+        return Response(
+            OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED, headers=headers
+        )
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=OrderOutputSerializer)
+    def get(self, request: Request, order_id: int) -> Response:
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    def post(self, request: Request, order_id: int) -> Response:
+        """Cancel while pending, reserved or paid (a paid order is refunded); 409 later."""
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        services.order_cancel(order=order)
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderEventsApi(APIView):
+    @extend_schema(responses=EnvelopeSerializer(many=True))
+    def get(self, request: Request, order_id: int) -> Response:
+        """The order's event timeline, in sequence order."""
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        return Response(EnvelopeSerializer(selectors.order_events(order=order), many=True).data)
+
+
+class OrderWorkflowApi(APIView):
+    @extend_schema(responses=WorkflowRunSerializer)
+    def get(self, request: Request, order_id: int) -> Response:
+        """The order's fulfillment run and its steps."""
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        run = selectors.order_workflow(order=order)
+        if run is None:
+            raise NotFound("Fulfillment has not started for this order yet.")
+        return Response(WorkflowRunSerializer(run).data)
+
+
+class SalesDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalesDay
+        fields = ["day", "sku", "units", "revenue", "orders"]
+
+
+class SalesReportApi(generics.ListAPIView):
+    """Units and revenue per day and product (staff; a read model built from events)."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = SalesDaySerializer
+    filterset_fields = {"day": ["exact", "gte", "lte"], "sku": ["exact"]}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.sales_by_day()
+
+
+class PaymentCallbackApi(APIView):
+    """The payment gateway confirms (or fails) a pending charge. Signed, not logged in."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        charge_id = serializers.CharField(max_length=64)
+        status = serializers.ChoiceField(choices=["succeeded", "failed"])
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter(
+                gateway.SIGNATURE_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="sha256=<hex HMAC-SHA256 of the raw body with the shared secret>",
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        if not gateway.signature_valid(
+            request.body, request.headers.get(gateway.SIGNATURE_HEADER, "")
+        ):
+            raise PermissionDenied("Invalid or missing gateway signature.")
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            payment = services.payment_confirm(
+                charge_id=data["charge_id"],
+                succeeded=data["status"] == "succeeded",
+                reason=data.get("reason", ""),
+            )
+        except UnknownCharge as exc:
+            raise NotFound(str(exc)) from exc
+        return Response({"charge_id": payment.charge_id, "payment_status": payment.status})
+
+
+class ReturnOutputSerializer(serializers.ModelSerializer):
+    order_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Return
+        fields = [
+            "id",
+            "order_id",
+            "status",
+            "reason",
+            "failure_reason",
+            "requested_at",
+            "received_at",
+            "completed_at",
+        ]
+
+
+class OrderReturnApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses={201: ReturnOutputSerializer})
+    def post(self, request: Request, order_id: int) -> Response:
+        """Send a fulfilled order back: once the parcel arrives it is restocked and refunded."""
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ret = services.return_request(
+            order=order, reason=serializer.validated_data.get("reason", "")
+        )
+        return Response(ReturnOutputSerializer(ret).data, status=status.HTTP_201_CREATED)
+
+
+class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
+    """Returns: customers see their own; staff see all and confirm received parcels."""
+
+    serializer_class = ReturnOutputSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.return_list(user=self.request.user)
+
+    @extend_schema(request=None, responses=ReturnOutputSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    def receive(self, request: Request, pk: str | None = None) -> Response:
+        """The warehouse received the parcel: restocking and refund go ahead."""
+        ret = services.return_receive(ret=self.get_object())
+        return Response(ReturnOutputSerializer(ret).data)

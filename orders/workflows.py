@@ -1,0 +1,69 @@
+"""The order domain's workflows, declared in one place: fulfillment and returns."""
+
+from events.models import WorkflowRun
+from events.workflows import CancelRefused, Workflow, parallel, register
+
+from . import services
+from .models import Order
+from .return_steps import await_parcel, complete_return, refund, restock
+from .services.fulfillment import OrderNotCancellable
+from .steps import charge_payment, complete_order, create_shipment, reserve_stock, send_confirmation
+
+
+def _fail_order(run: WorkflowRun) -> None:
+    reason = run.failure_reason
+    if reason == Order.FailureReason.PAYMENT_TIMEOUT:
+        # Never paid: the order is cancelled by the workflow itself, nothing went wrong.
+        services.order_mark_cancelled(order_id=int(run.subject_id), reason=reason)
+        return
+    if reason not in Order.FailureReason.values:
+        reason = Order.FailureReason.FULFILLMENT_ERROR
+    services.order_fail(order_id=int(run.subject_id), reason=reason)
+
+
+def _cancel_order(run: WorkflowRun) -> None:
+    try:
+        services.order_mark_cancelled(order_id=int(run.subject_id), reason=run.failure_reason)
+    except OrderNotCancellable as exc:
+        raise CancelRefused(str(exc)) from exc
+
+
+def _reopen_order(run: WorkflowRun) -> None:
+    services.order_reopen(order_id=int(run.subject_id))
+
+
+fulfillment = register(
+    Workflow(
+        "orders.fulfillment",
+        subject_type="order",
+        description="Reserve stock, take payment, ship and confirm, then complete the order.",
+        stages=[
+            reserve_stock,  # compensated by release_stock
+            charge_payment,  # retried on a transient gateway error; compensated by a refund
+            parallel(create_shipment, send_confirmation),
+            complete_order,
+        ],
+        on_failure=_fail_order,
+        on_retry=_reopen_order,
+        on_cancel=_cancel_order,
+    )
+)
+
+
+def _reject_return(run: WorkflowRun) -> None:
+    services.return_reject(return_id=int(run.subject_id), reason=run.failure_reason)
+
+
+returns = register(
+    Workflow(
+        "orders.returns",
+        subject_type="return",
+        description="Wait for the returned parcel, then restock and refund together, and close.",
+        stages=[
+            await_parcel,  # parks the run until the warehouse signals the parcel (or 14 days)
+            parallel(restock, refund),
+            complete_return,
+        ],
+        on_failure=_reject_return,
+    )
+)

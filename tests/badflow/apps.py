@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BadflowConfig(AppConfig):
+    name = "tests.badflow"
+    label = "badflow"

@@ -1,0 +1,175 @@
+"""Dispatch and delivery: one effect per (event, subscriber), retries, dead letters, replay."""
+
+from types import SimpleNamespace
+
+import pytest
+
+import events.tasks
+from events import subscriptions
+from events.models import DeadLetter, Delivery, DeliveryAttempt, Event, WorkflowRun
+from events.services import (
+    dead_letter_discard,
+    dead_letter_replay,
+    delivery_run,
+    event_dispatch,
+)
+from events.services.dead_letters import DeadLetterNotOpen
+from orders.services import LineInput, order_place
+
+pytestmark = pytest.mark.django_db
+
+START_FULFILLMENT = "orders.start_fulfillment"
+
+
+class HandlerBroke(Exception):
+    pass
+
+
+def always_fails(event) -> None:  # type: ignore[no-untyped-def]
+    raise HandlerBroke(f"cannot handle {event.type}")
+
+
+class FailsUntilFixed:
+    """A handler with a bug that an operator fixes; it records its effect once it works."""
+
+    def __init__(self) -> None:
+        self.fixed = False
+        self.effects: list = []
+
+    def __call__(self, event) -> None:  # type: ignore[no-untyped-def]
+        if not self.fixed:
+            raise HandlerBroke("not fixed yet")
+        self.effects.append(event.id)
+
+
+@pytest.fixture
+def register_subscriber():  # type: ignore[no-untyped-def]
+    """Register throwaway subscribers of ``order.placed``; removed again after the test."""
+    names: list[str] = []
+
+    def register(name: str, handler, **options) -> str:  # type: ignore[no-untyped-def]
+        subscriptions.subscriber(name, events=["order.placed"], **options)(handler)
+        names.append(name)
+        return name
+
+    yield register
+    for name in names:
+        subscriptions._registry.pop(name, None)
+
+
+@pytest.fixture
+def placed(customer, catalog) -> Event:
+    order, _ = order_place(
+        customer=customer, lines=[LineInput("MUG-LOGO", 1)], payment_token="tok_ok"
+    )
+    return Event.objects.get(aggregate_id=str(order.pk), type="order.placed")
+
+
+def test_an_event_dispatched_and_delivered_twice_has_one_effect(placed):
+    first_dispatch = event_dispatch(event_id=placed.id)
+    second_dispatch = event_dispatch(event_id=str(placed.id))
+
+    assert START_FULFILLMENT in first_dispatch
+    assert second_dispatch == first_dispatch
+    assert Delivery.objects.filter(event=placed).count() == len(first_dispatch)
+
+    first = delivery_run(event_id=placed.id, subscriber=START_FULFILLMENT, task_id="task-1")
+    second = delivery_run(event_id=placed.id, subscriber=START_FULFILLMENT, task_id="task-2")
+
+    assert (first.status, first.retry_in) == ("succeeded", None)
+    assert second.status == "duplicate"
+    run = WorkflowRun.objects.get()
+    assert (run.subject_id, run.correlation_id) == (placed.aggregate_id, placed.correlation_id)
+    delivery = Delivery.objects.get(event=placed, subscriber=START_FULFILLMENT)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.SUCCEEDED, 1)
+    assert delivery.succeeded_at is not None
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    assert (attempt.number, attempt.succeeded, attempt.task_id) == (1, True, "task-1")
+
+
+def test_a_subscriber_that_keeps_failing_is_retried_then_dead_lettered(placed, register_subscriber):
+    name = register_subscriber("tests.always_fails", always_fails, max_attempts=2, backoff=0)
+
+    first = delivery_run(event_id=placed.id, subscriber=name, task_id="task-1")
+
+    assert first.status == Delivery.Status.FAILED
+    assert first.retry_in is not None
+    delivery = Delivery.objects.get(event=placed, subscriber=name)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, 1)
+    assert delivery.last_error == "HandlerBroke: cannot handle order.placed"
+    assert not DeadLetter.objects.exists()
+
+    second = delivery_run(event_id=placed.id, subscriber=name, task_id="task-2")
+
+    assert (second.status, second.retry_in) == (Delivery.Status.DEAD, None)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.DEAD, 2)
+    dead_letter = DeadLetter.objects.get()
+    assert dead_letter.delivery == delivery
+    assert dead_letter.status == DeadLetter.Status.OPEN
+    assert dead_letter.error == "HandlerBroke: cannot handle order.placed"
+    assert "Traceback" in dead_letter.traceback
+    assert "always_fails" in dead_letter.traceback
+    attempts = DeliveryAttempt.objects.filter(delivery=delivery)
+    assert list(attempts.values_list("number", "succeeded", "task_id")) == [
+        (1, False, "task-1"),
+        (2, False, "task-2"),
+    ]
+    assert all("HandlerBroke" in a.traceback for a in attempts)
+
+
+def test_a_discarded_dead_letter_is_neither_replayed_nor_run_again(placed, register_subscriber):
+    name = register_subscriber("tests.always_fails", always_fails, max_attempts=2, backoff=0)
+    delivery_run(event_id=placed.id, subscriber=name)
+    delivery_run(event_id=placed.id, subscriber=name)
+    dead_letter = DeadLetter.objects.get()
+
+    discarded = dead_letter_discard(dead_letter=dead_letter, by="admin")
+
+    assert discarded.status == DeadLetter.Status.DISCARDED
+    assert (discarded.resolved_by, discarded.resolved_at is not None) == ("admin", True)
+    delivery = Delivery.objects.get(event=placed, subscriber=name)
+    assert delivery.status == Delivery.Status.DISCARDED
+    with pytest.raises(DeadLetterNotOpen):
+        dead_letter_replay(dead_letter=dead_letter)
+    assert DeadLetter.objects.get().status == DeadLetter.Status.DISCARDED
+
+    # A late redelivery of the same event does not run the handler either.
+    assert delivery_run(event_id=placed.id, subscriber=name).status == "duplicate"
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_replaying_a_dead_letter_after_the_fix_delivers_it_once(
+    placed, register_subscriber, monkeypatch, django_capture_on_commit_callbacks
+):
+    handler = FailsUntilFixed()
+    name = register_subscriber("tests.fails_until_fixed", handler, max_attempts=1)
+    assert delivery_run(event_id=placed.id, subscriber=name).status == Delivery.Status.DEAD
+    dead_letter = DeadLetter.objects.get()
+    handler.fixed = True
+
+    sent: list[dict] = []
+
+    def deliver_now(**kwargs: str) -> None:
+        sent.append(kwargs)
+        delivery_run(**kwargs)
+
+    monkeypatch.setattr(events.tasks, "deliver", SimpleNamespace(delay=deliver_now))
+    with django_capture_on_commit_callbacks(execute=True):
+        replayed = dead_letter_replay(dead_letter=dead_letter, by="admin")
+        assert sent == []  # the delivery is sent only after the replay commits
+
+    assert sent == [{"event_id": str(placed.id), "subscriber": name}]
+    assert replayed.status == DeadLetter.Status.REPLAYED
+    assert handler.effects == [placed.id]
+    delivery = Delivery.objects.get(event=placed, subscriber=name)
+    # The replay started a fresh round of attempts; the log keeps both rounds.
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.SUCCEEDED, 1)
+    assert list(delivery.attempt_log.values_list("number", "succeeded")) == [
+        (1, False),
+        (2, True),
+    ]
+    assert delivery_run(event_id=placed.id, subscriber=name).status == "duplicate"
+    assert handler.effects == [placed.id]
+    with pytest.raises(DeadLetterNotOpen):
+        dead_letter_replay(dead_letter=dead_letter)

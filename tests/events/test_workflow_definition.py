@@ -1,0 +1,121 @@
+"""Declaring workflows: a definition that cannot work fails at import; retry policies."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from events.workflows import (
+    RetryPolicy,
+    StepCancelled,
+    StepFailed,
+    StepSpec,
+    Workflow,
+    parallel,
+    register,
+    step,
+)
+from events.workflows.definition import _steps
+
+
+def make_step(name: str) -> StepSpec:
+    """A step spec made by hand: no Celery task, nothing left in the global registries."""
+    return StepSpec(
+        name=name,
+        task_name=f"tests.{name}",
+        fn=lambda ctx: None,
+        retry=RetryPolicy(),
+        soft_time_limit=1,
+        time_limit=2,
+        atomic=True,
+    )
+
+
+def workflow(*stages: object, name: str = "tests.workflow") -> Workflow:
+    return Workflow(name, subject_type="thing", stages=list(stages))  # type: ignore[arg-type]
+
+
+def test_a_well_formed_workflow_is_accepted():
+    first, second, third = make_step("first"), make_step("second"), make_step("third")
+
+    flow = workflow(first, parallel(second, third))
+
+    assert [[s.name for s in stage.steps] for stage in flow.stages] == [
+        ["first"],
+        ["second", "third"],
+    ]
+    assert flow.step("third") is third
+
+
+@pytest.mark.parametrize(
+    ("stages", "message"),
+    [
+        ([], "has no steps"),
+        ([make_step("same"), make_step("same")], "lists step 'same' twice"),
+        ([make_step("same"), parallel(make_step("other"), make_step("same"))], "twice"),
+        ([make_step("first"), parallel()], "empty parallel group"),
+        ([lambda ctx: None], "is not a step"),
+        ([parallel(make_step("first"), "second")], "is not a step"),
+    ],
+    ids=[
+        "no stages",
+        "duplicate step",
+        "duplicate step in a parallel group",
+        "empty parallel group",
+        "function not decorated",
+        "string in a parallel group",
+    ],
+)
+def test_a_bad_workflow_definition_fails_fast(stages, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        workflow(*stages)
+
+
+def test_registering_a_second_workflow_under_a_taken_name_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="registered twice"):
+        register(workflow(make_step("first"), name="orders.fulfillment"))
+
+
+def test_declaring_a_step_task_name_twice_is_refused():
+    existing = _steps["orders.reserve_stock"]
+
+    with pytest.raises(ImproperlyConfigured, match="declared twice"):
+        step("orders.reserve_stock")(lambda ctx: None)
+
+    assert _steps["orders.reserve_stock"] is existing
+
+
+class Transient(Exception):
+    pass
+
+
+POLICY = RetryPolicy(max_attempts=3, backoff=1, max_backoff=5, jitter=False, retry_on=(Transient,))
+
+
+def test_a_listed_error_is_retried_until_the_attempts_run_out():
+    assert POLICY.should_retry(Transient(), attempts=1)
+    assert POLICY.should_retry(Transient(), attempts=2)
+    assert not POLICY.should_retry(Transient(), attempts=3)
+
+
+def test_an_unlisted_error_is_not_retried():
+    assert not POLICY.should_retry(ValueError(), attempts=1)
+
+
+@pytest.mark.parametrize("exc", [StepFailed("payment_declined"), StepCancelled("cancelled")])
+def test_a_permanent_failure_is_never_retried_even_when_its_type_is_listed(exc):
+    catch_all = RetryPolicy(max_attempts=10, retry_on=(Exception,))
+
+    assert catch_all.should_retry(RuntimeError(), attempts=1)
+    assert not catch_all.should_retry(exc, attempts=1)
+
+
+def test_the_retry_delay_doubles_and_is_capped():
+    assert [POLICY.delay(attempts) for attempts in range(1, 7)] == [1, 2, 4, 5, 5, 5]
+
+
+def test_the_retry_delay_with_jitter_stays_between_half_and_all_of_the_ceiling():
+    jittered = RetryPolicy(backoff=2, max_backoff=60, jitter=True)
+
+    delays = [jittered.delay(3) for _ in range(200)]
+
+    assert all(4 <= d <= 8 for d in delays)
+    assert len(set(delays)) > 1

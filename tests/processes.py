@@ -1,0 +1,207 @@
+"""Real processes for integration tests: celery workers (and others) on the test database."""
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from project.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a process that must see the test database and broker."""
+    env = dict(os.environ)
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_PATH"] = str(db["NAME"])
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, message: str) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+        time.sleep(0.05)
+
+
+LIVE_WORKERS: set["Worker"] = set()
+
+
+class Worker:
+    """One ``celery worker`` process, started and stopped by a test."""
+
+    def __init__(self, *, concurrency: int = 2, env: dict[str, str] | None = None) -> None:
+        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.log_path = Path(settings.VAR_DIR) / "logs" / f"{self.name.split('@')[0]}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.concurrency = concurrency
+        self.env = env or {}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        return self.launch().wait_ready()
+
+    def launch(self) -> "Worker":
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "project",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={self.concurrency}",
+                "--pool=prefork",
+                f"--hostname={self.name}",
+                f"--queues={settings.CELERY_TASK_DEFAULT_QUEUE}",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=process_env(C_FORCE_ROOT="1", **self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        LIVE_WORKERS.add(self)
+        return self
+
+    def wait_ready(self) -> "Worker":
+        wait_until(self._ready, timeout=60, message=f"worker {self.name} to answer a ping")
+        return self
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"Worker exited early:\n{self.log()}")
+        return bool(app.control.ping(destination=[self.name], timeout=0.5))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the main process and its pool children."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        LIVE_WORKERS.discard(self)
+
+    def stop(self) -> None:
+        LIVE_WORKERS.discard(self)
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def clear_broker() -> None:
+    """Start from an empty test queue: nothing left over from an earlier, aborted run."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        broker_dir = Path(settings.BROKER_DIR)
+        for folder in ("queue", "control", "processed"):
+            shutil.rmtree(broker_dir / folder, ignore_errors=True)
+            (broker_dir / folder).mkdir(parents=True, exist_ok=True)
+        return
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=3)
+        channel = conn.channel()
+        # Deleted, not purged: the workers declare it afresh with the current arguments.
+        for delete in (channel.queue_delete, channel.exchange_delete):
+            with contextlib.suppress(Exception):  # none yet
+                delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+            channel = conn.channel()  # a failed delete closes the channel
+
+
+class Relay:
+    """One ``manage.py relay`` process on the test database and broker."""
+
+    def __init__(self, *, interval: float = 0.2, batch_size: int = 500) -> None:
+        self.log_path = Path(settings.VAR_DIR) / "logs" / f"relay-{uuid.uuid4().hex[:8]}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.interval = interval
+        self.batch_size = batch_size
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Relay":
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "python"),
+                "manage.py",
+                "relay",
+                f"--interval={self.interval}",
+                f"--batch-size={self.batch_size}",
+            ],
+            cwd=ROOT,
+            env=process_env(LOG_LEVEL="INFO"),
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def queue_depth() -> int:
+    """Messages waiting in the test queue (no worker consuming)."""
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = Path(settings.BROKER_DIR) / "queue"
+        return sum(1 for name in os.listdir(folder) if name.endswith(f".{queue}.msg"))
+    with app.connection_for_write() as conn:
+        return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+
+
+@contextlib.contextmanager
+def broker_outage():  # type: ignore[no-untyped-def]
+    """The broker is unreachable inside the block, and back after it."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        queue = Path(settings.BROKER_DIR) / "queue"
+        away = queue.with_name("queue-away")
+        queue.rename(away)
+        try:
+            yield
+        finally:
+            away.rename(queue)
+        return
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
+    try:
+        yield
+    finally:
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            ["rabbitmqctl", "await_startup"], check=True, capture_output=True, timeout=120
+        )
