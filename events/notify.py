@@ -32,12 +32,15 @@ class PostgresWaiter:
 
     def __init__(self) -> None:
         params = connection.get_connection_params()
-        self._conn = connection.Database.connect(**params, autocommit=True)
-        self._conn.execute(f"LISTEN {CHANNEL}")
+        # Errors surface as Django's DatabaseError, like those of the ORM.
+        with connection.wrap_database_errors:
+            self._conn = connection.Database.connect(**params, autocommit=True)
+            self._conn.execute(f"LISTEN {CHANNEL}")
 
     def wait(self, timeout: float) -> None:
-        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            break
+        with connection.wrap_database_errors:
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                break
 
     def close(self) -> None:
         self._conn.close()

@@ -109,7 +109,7 @@ else:
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
+                "timeout": float(os.environ.get("SQLITE_TIMEOUT_SECONDS", "30")),
             },
             "CONN_MAX_AGE": 60,
             # Tests run real worker processes, which cannot see an in-memory database.

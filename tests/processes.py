@@ -141,11 +141,14 @@ def clear_broker() -> None:
 class Relay:
     """One ``manage.py relay`` process on the test database and broker."""
 
-    def __init__(self, *, interval: float = 0.2, batch_size: int = 500) -> None:
+    def __init__(
+        self, *, interval: float = 0.2, batch_size: int = 500, env: dict[str, str] | None = None
+    ) -> None:
         self.log_path = Path(settings.VAR_DIR) / "logs" / f"relay-{uuid.uuid4().hex[:8]}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.interval = interval
         self.batch_size = batch_size
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Relay":
@@ -158,12 +161,25 @@ class Relay:
                 f"--batch-size={self.batch_size}",
             ],
             cwd=ROOT,
-            env=process_env(LOG_LEVEL="INFO"),
+            env=process_env(LOG_LEVEL="INFO", **self.env),
             stdout=self.log_path.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        wait_until(
+            lambda: "Relay started" in self.running_log(), timeout=30, message="the relay to start"
+        )
         return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def running_log(self) -> str:
+        """The log so far, from a relay that must still be running."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"The relay exited:\n{self.log()[-5000:]}")
+        return self.log()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

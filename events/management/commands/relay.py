@@ -2,12 +2,13 @@
 
 import logging
 import signal
+import time
 from types import FrameType
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, close_old_connections
 
-from events.notify import waiter
+from events.notify import Waiter, waiter
 from events.services.relay import outbox_lag_seconds, outbox_publish
 
 logger = logging.getLogger("events.relay")
@@ -40,21 +41,46 @@ class Command(BaseCommand):
         self._running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        wake = waiter()
+        self._waiter: Waiter | None = None
         logger.info("Relay started (interval %.2fs, batch %d)", interval, batch_size)
         try:
             while self._running:
                 close_old_connections()
-                published = outbox_publish(limit=batch_size)
-                if published:
-                    logger.info("Published %d events; lag %.2fs", published, outbox_lag_seconds())
+                try:
+                    published = outbox_publish(limit=batch_size)
+                    if published:
+                        lag = outbox_lag_seconds()
+                        logger.info("Published %d events; lag %.2fs", published, lag)
+                except DatabaseError as exc:
+                    if once:
+                        raise CommandError(f"The outbox could not be read: {exc}") from exc
+                    # A locked or restarting database is passing trouble: the rows stay
+                    # pending, and a relay that died here would take `make run` down with it.
+                    logger.warning("Outbox claim failed (%s); retrying in %.2fs", exc, interval)
+                    published = 0
                 if once and published < batch_size:
                     break
                 if published < batch_size:
-                    wake.wait(interval)
+                    self._wait(interval)
         finally:
-            wake.close()
+            self._close_waiter()
         logger.info("Relay stopped")
+
+    def _wait(self, interval: float) -> None:
+        """Sleep until woken or the interval passes; a lost listener is reopened next time."""
+        try:
+            if self._waiter is None:
+                self._waiter = waiter()
+            self._waiter.wait(interval)
+        except DatabaseError as exc:
+            logger.warning("Outbox listener lost (%s); polling", exc)
+            self._close_waiter()
+            time.sleep(interval)
+
+    def _close_waiter(self) -> None:
+        if self._waiter is not None:
+            self._waiter.close()
+            self._waiter = None
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self._running = False
