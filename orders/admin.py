@@ -34,7 +34,7 @@ from .models import (
     Shipment,
 )
 from .services import order_cancel
-from .services.placement import FULFILLMENT
+from .services.fulfillment import FULFILLMENT
 
 
 @admin.register(Product)

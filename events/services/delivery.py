@@ -46,12 +46,6 @@ def deliveries_create(events: list[tuple[uuid.UUID, str]]) -> list[tuple[uuid.UU
     return pairs
 
 
-def event_dispatch(*, event_id: uuid.UUID | str) -> list[str]:
-    """Create the deliveries of one event; return the subscriber names."""
-    event_type = Event.objects.values_list("type", flat=True).get(pk=event_id)
-    return [name for _, name in deliveries_create([(uuid.UUID(str(event_id)), event_type)])]
-
-
 def delivery_run(
     *, event_id: uuid.UUID | str, subscriber: str, task_id: str = ""
 ) -> DeliveryOutcome:

@@ -13,7 +13,13 @@ from events.services import event_emit
 from .. import carrier, gateway
 from ..models import Order, Payment, Product, Shipment
 
+FULFILLMENT = "orders.fulfillment"
 PAYMENT_CONFIRMED = "payment.confirmed"
+
+
+def fulfillment_run(*, order_id: int) -> WorkflowRun | None:
+    """The order's fulfillment run, if it has started: there is one per order."""
+    return WorkflowRun.objects.filter(workflow=FULFILLMENT, subject_id=str(order_id)).first()
 
 
 class OutOfStock(Exception):
@@ -100,8 +106,6 @@ def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Pay
     """
     from events.workflows import workflow_signal
 
-    from .placement import FULFILLMENT
-
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(charge_id=charge_id).first()
         if payment is None:
@@ -109,9 +113,7 @@ def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Pay
         if payment.status != Payment.Status.PENDING:
             return payment
         gateway.settle(charge_id=charge_id, succeeded=succeeded)
-        run = WorkflowRun.objects.filter(
-            workflow=FULFILLMENT, subject_id=str(payment.order_id)
-        ).first()
+        run = fulfillment_run(order_id=payment.order_id)
         if succeeded:
             payment = _record_capture(order_id=payment.order_id, charge_id=charge_id)
             if run is not None:

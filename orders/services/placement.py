@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from events.models import WorkflowRun
 from events.services import event_emit
 from events.workflows import workflow_cancel
 from project.errors import ApplicationError, Conflict
 
 from ..models import Order, OrderLine, Product
-from .fulfillment import order_mark_cancelled
+from .fulfillment import fulfillment_run, order_mark_cancelled
 
-FULFILLMENT = "orders.fulfillment"
 CURRENCY = "EUR"
 
 UNKNOWN_SKUS = "Some lines name a SKU that is not in the catalog."
@@ -143,7 +141,7 @@ def order_cancel(*, order: Order, reason: str = "customer_request") -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status not in Order.CANCELLABLE:
         raise Conflict(CANNOT_CANCEL.format(status=order.status), extra={"status": order.status})
-    run = WorkflowRun.objects.filter(workflow=FULFILLMENT, subject_id=str(order.pk)).first()
+    run = fulfillment_run(order_id=order.pk)
     if run is not None and not run.is_terminal:
         workflow_cancel(run=run, reason=reason)  # its on_cancel hook marks the order cancelled
     return order_mark_cancelled(order_id=order.pk, reason=reason)

@@ -11,9 +11,9 @@ from events.services import (
     dead_letter_discard,
     dead_letter_replay,
     delivery_run,
-    event_dispatch,
 )
 from events.services.dead_letters import DeadLetterNotOpen
+from events.services.delivery import deliveries_create
 from orders.services import LineInput, order_place
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +66,8 @@ def placed(customer, catalog) -> Event:
 
 
 def test_an_event_dispatched_and_delivered_twice_has_one_effect(placed):
-    first_dispatch = event_dispatch(event_id=placed.id)
-    second_dispatch = event_dispatch(event_id=str(placed.id))
+    first_dispatch = [name for _, name in deliveries_create([(placed.id, placed.type)])]
+    second_dispatch = [name for _, name in deliveries_create([(placed.id, placed.type)])]
 
     assert START_FULFILLMENT in first_dispatch
     assert second_dispatch == first_dispatch
