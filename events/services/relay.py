@@ -4,13 +4,14 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ..conf import events_settings
-from ..models import OutboxEvent
+from ..models import Event, OutboxEvent
 from .delivery import deliveries_create
 
 logger = logging.getLogger(__name__)
@@ -33,46 +34,91 @@ def outbox_publish(
     """Publish pending outbox rows (the given ones, or all old enough); return how many went out.
 
     Publishing an event dispatches it: one delivery row and one ``events.deliver`` message
-    per subscriber. Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` where the
-    database has it (SQLite runs one writer at a time), so publishers working side by side
-    never take the same row. A row is marked published only once the broker accepted its
-    messages (with publisher confirms on RabbitMQ).
+    per subscriber. One statement claims the rows and marks them published; the mark
+    commits only once the broker accepted every message (with publisher confirms on
+    RabbitMQ), and rows whose publish failed are handed back in the same transaction.
+    The claim skips rows another publisher holds (``FOR UPDATE SKIP LOCKED``; SQLite runs
+    one writer at a time), so publishers working side by side never take the same row.
     """
-    rows = OutboxEvent.objects.pending()
-    if event_ids is not None:
-        rows = rows.filter(event_id__in=list(event_ids))
-    if min_age_seconds:
-        rows = rows.stale(older_than_seconds=min_age_seconds)
-    if event_ids is None and not rows.exists():
-        return 0  # a polling relay takes no write lock when there is nothing to do
-    published = []
+    if event_ids is None:
+        rows = OutboxEvent.objects.pending()
+        if min_age_seconds:
+            rows = rows.stale(older_than_seconds=min_age_seconds)
+        if not rows.exists():
+            return 0  # a polling relay takes no write lock when there is nothing to do
+    else:
+        event_ids = list(event_ids)
+        if not event_ids:
+            return 0
     with transaction.atomic():
-        claimed = list(
-            rows.select_related("event")
-            .order_by("created_at")
-            .select_for_update(skip_locked=True, of=("self",))[:limit]
-        )
-        now = timezone.now()
-        pairs = deliveries_create([(row.event_id, row.event.type) for row in claimed])
+        claimed = _claim(event_ids=event_ids, min_age_seconds=min_age_seconds, limit=limit)
+        pairs = deliveries_create([(event_id, event_type) for event_id, event_type in claimed])
         subscribers: dict[uuid.UUID, list[str]] = defaultdict(list)
         for event_id, name in pairs:
             subscribers[event_id].append(name)
-        for row in claimed:
+        for position, (event_id, _) in enumerate(claimed):
             try:
-                for name in subscribers[row.event_id]:
-                    _publish(row.event_id, name)
+                for name in subscribers[event_id]:
+                    _publish(event_id, name)
             except Exception as exc:  # the broker refused or is unreachable
-                error = f"{type(exc).__name__}: {exc}"
-                logger.warning("Outbox publish of %s failed: %s", row.event_id, error)
-                OutboxEvent.objects.filter(pk=row.pk).update(
-                    attempts=F("attempts") + 1, last_error=error
-                )
-                break  # the broker is down: the rest would fail the same way
-            published.append(row.pk)
-        OutboxEvent.objects.filter(pk__in=published).update(
-            published_at=now, attempts=F("attempts") + 1, last_error=""
+                # The broker is down: the rest would fail the same way. Hand them back.
+                _unclaim(failed=event_id, rest=[e for e, _ in claimed[position + 1 :]], exc=exc)
+                return position
+    return len(claimed)
+
+
+def _claim(
+    *, event_ids: list[uuid.UUID] | None, min_age_seconds: float, limit: int
+) -> list[tuple[uuid.UUID, str]]:
+    """Mark up to ``limit`` pending rows published, oldest first; return (event id, type) pairs.
+
+    One statement, not a select then an update: this runs after every commit that emitted
+    an event, and the ORM's two round trips cost more than the publish itself.
+    """
+    table = OutboxEvent._meta.db_table
+    events = Event._meta.db_table
+    field = OutboxEvent._meta.get_field("created_at")
+    conditions, params = ["published_at IS NULL"], []
+    if event_ids is not None:
+        conditions.append(f"event_id IN ({', '.join(['%s'] * len(event_ids))})")
+        event_pk = Event._meta.pk
+        params += [event_pk.get_db_prep_value(event_id, connection) for event_id in event_ids]
+    if min_age_seconds:
+        cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
+        conditions.append("created_at <= %s")
+        params.append(field.get_db_prep_value(cutoff, connection))
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    now = field.get_db_prep_value(timezone.now(), connection)
+    sql = f"""
+        UPDATE {table} SET published_at = %s, attempts = attempts + 1, last_error = ''
+        WHERE id IN (
+            SELECT id FROM {table} WHERE {" AND ".join(conditions)}
+            ORDER BY created_at LIMIT %s{skip_locked}
         )
-    return len(published)
+        RETURNING id, event_id, (SELECT type FROM {events} WHERE {events}.id = {table}.event_id)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params, limit])
+        rows = cursor.fetchall()
+    rows.sort()  # RETURNING comes in no particular order; ids follow insertion
+    return [(_uuid(event_id), event_type) for _, event_id, event_type in rows]
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _unclaim(*, failed: uuid.UUID, rest: list[uuid.UUID], exc: Exception) -> None:
+    """Put rows back to pending: the failed one with its error, the untried ones as they were."""
+    error = f"{type(exc).__name__}: {exc}"
+    logger.warning("Outbox publish of %s failed: %s", failed, error)
+    OutboxEvent.objects.filter(event_id=failed).update(published_at=None, last_error=error)
+    if rest:
+        OutboxEvent.objects.filter(event_id__in=rest).update(
+            published_at=None, attempts=F("attempts") - 1
+        )
 
 
 def outbox_lag_seconds() -> float:

@@ -1,0 +1,103 @@
+"""Claiming the outbox: what gets marked published, and what a failed publish hands back.
+
+The broker side is replaced by a recorder here; the real broker is in tests/integration.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import Delivery, OutboxEvent
+from events.services import event_emit, outbox_publish, relay
+
+pytestmark = pytest.mark.django_db
+
+SUBSCRIBERS = {"probe.first", "probe.second"}
+
+
+class BrokerDown(Exception):
+    pass
+
+
+@pytest.fixture
+def broker(monkeypatch):  # type: ignore[no-untyped-def]
+    """Records each message; raises for the event ids in ``broker.refuse``."""
+    broker = type("Broker", (), {"sent": [], "refuse": set()})()
+
+    def publish(event_id, subscriber):  # type: ignore[no-untyped-def]
+        if event_id in broker.refuse:
+            raise BrokerDown("connection refused")
+        broker.sent.append((event_id, subscriber))
+
+    monkeypatch.setattr(relay, "_publish", publish)
+    return broker
+
+
+def emit(count: int) -> list:
+    # Inside the test's transaction the after-commit publish never runs: rows stay pending.
+    with transaction.atomic():
+        return [
+            event_emit(type="probe.tick", aggregate_id="claim", payload={"n": n}).id
+            for n in range(count)
+        ]
+
+
+def row(event_id) -> OutboxEvent:  # type: ignore[no-untyped-def]
+    return OutboxEvent.objects.get(event_id=event_id)
+
+
+def test_publishing_sends_one_message_per_subscriber_in_order_and_marks_rows_once(broker):
+    ids = emit(3)
+
+    assert outbox_publish(event_ids=ids) == 3
+    assert [event_id for event_id, _ in broker.sent[::2]] == ids  # oldest first
+    for event_id in ids:
+        assert {name for e, name in broker.sent if e == event_id} == SUBSCRIBERS
+        assert row(event_id).published_at is not None
+        assert (row(event_id).attempts, row(event_id).last_error) == (1, "")
+    assert Delivery.objects.filter(event_id__in=ids).count() == 6
+
+    assert outbox_publish(event_ids=ids) == 0
+    assert outbox_publish() == 0
+    assert len(broker.sent) == 6
+
+
+def test_a_failed_publish_hands_back_the_failed_row_and_leaves_the_untried_ones_as_they_were(
+    broker,
+):
+    first, second, third = emit(3)
+    broker.refuse.add(second)
+
+    assert outbox_publish() == 1
+
+    assert row(first).published_at is not None
+    failed = row(second)
+    assert failed.published_at is None
+    assert (failed.attempts, failed.last_error) == (1, "BrokerDown: connection refused")
+    untried = row(third)
+    assert (untried.published_at, untried.attempts, untried.last_error) == (None, 0, "")
+    assert OutboxEvent.objects.pending().count() == 2
+
+    broker.refuse.clear()
+    assert outbox_publish() == 2
+    assert [event_id for event_id, _ in broker.sent[::2]] == [first, second, third]
+    assert (row(second).attempts, row(second).last_error) == (2, "")
+    assert row(third).attempts == 1
+    assert not OutboxEvent.objects.pending().exists()
+
+
+def test_the_sweeper_takes_only_rows_old_enough_and_at_most_its_limit(broker):
+    ids = emit(3)
+    assert outbox_publish(min_age_seconds=60) == 0
+
+    OutboxEvent.objects.filter(event_id__in=ids[:2]).update(
+        created_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert outbox_publish(min_age_seconds=60, limit=1) == 1
+    assert row(ids[0]).published_at is not None
+    assert row(ids[1]).published_at is None
+    assert outbox_publish(min_age_seconds=60) == 1
+    assert row(ids[1]).published_at is not None
+    assert row(ids[2]).published_at is None
