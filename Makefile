@@ -1,5 +1,6 @@
 # make run   - set up and start web, worker, beat and flower on the embedded default
-# make test  - set up and run the whole suite: embedded default, then PostgreSQL + RabbitMQ
+# make test  - set up and run the whole suite: embedded default, then PostgreSQL with RabbitMQ,
+#              then PostgreSQL with Redis
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -16,15 +17,17 @@ WEB_PORT ?= 8000
 FLOWER_PORT ?= 5555
 export FLOWER_BASIC_AUTH ?= admin:flower
 
-# The second pass of `make test` runs on real servers (see .ci/run, which starts them).
+# The second and third passes of `make test` run on real servers (see .ci/run, which starts
+# them). Redis database 15 is the suite's own: each integration test empties it.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fulfillment
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install browser migrate run test test-embedded test-services lint format bench clean
+.PHONY: help install browser migrate run test test-embedded test-services test-redis lint format bench clean
 
 help:
 	@echo "make run    start the whole system (web, worker, beat, flower) on SQLite + filesystem broker"
-	@echo "make test   run the whole test suite (embedded default, then PostgreSQL + RabbitMQ)"
+	@echo "make test   run the whole test suite (embedded default, PostgreSQL + RabbitMQ, PostgreSQL + Redis)"
 	@echo "make lint   ruff, import contracts, migrations check"
 	@echo "make bench  run the benchmarks under bench/"
 
@@ -74,7 +77,7 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 
-test: install browser lint test-embedded test-services
+test: install browser lint test-embedded test-services test-redis
 
 test-embedded: install
 	@echo "== Test suite on the embedded default (SQLite + filesystem broker)"
@@ -83,6 +86,11 @@ test-embedded: install
 test-services: install
 	@echo "== Test suite on PostgreSQL + RabbitMQ"
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest
+
+test-redis: install
+	@echo "== Test suite on PostgreSQL + Redis"
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
 	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest
 
 # Benchmarks on PostgreSQL + RabbitMQ at 127.0.0.1 by default; flags through BENCH_ARGS,
