@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from events.admin_graph import COLORS, workflow_run_svg
+from events.admin.graph import COLORS, workflow_run_svg
 from events.models import StepRun, WorkflowRun
 from tests.factories import make_user
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .conf import events_settings
-from .models import StepRun, WorkflowRun
+from ..conf import events_settings
+from ..models import StepRun, WorkflowRun
 
 S = StepRun.Status
 

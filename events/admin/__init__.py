@@ -1,0 +1,39 @@
+"""The operations console of the engine: events, outbox, deliveries and workflow runs.
+
+One module per area, like ``events.models``. The read-only bases and link helpers in
+``base`` are shared with the domain apps' admins, and importable from here.
+"""
+
+from . import delivery, store, workflows
+from .base import (
+    EMPTY,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    admin_url,
+    change_link,
+    changelist_link,
+    format_duration,
+    pre,
+    pretty_json,
+    report,
+    subject_link,
+    task_link,
+)
+
+__all__ = [
+    "EMPTY",
+    "ReadOnlyAdmin",
+    "ReadOnlyInline",
+    "admin_url",
+    "change_link",
+    "changelist_link",
+    "delivery",
+    "format_duration",
+    "pre",
+    "pretty_json",
+    "report",
+    "store",
+    "subject_link",
+    "task_link",
+    "workflows",
+]
