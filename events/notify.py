@@ -35,7 +35,11 @@ class PostgresWaiter:
         # Errors surface as Django's DatabaseError, like those of the ORM.
         with connection.wrap_database_errors:
             self._conn = connection.Database.connect(**params, autocommit=True)
-            self._conn.execute(f"LISTEN {CHANNEL}")
+            try:
+                self._conn.execute(f"LISTEN {CHANNEL}")
+            except connection.Database.Error:
+                self._conn.close()
+                raise
 
     def wait(self, timeout: float) -> None:
         with connection.wrap_database_errors:

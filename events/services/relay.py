@@ -5,6 +5,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -52,25 +53,33 @@ def outbox_publish(
             return 0
     with transaction.atomic():
         claimed = _claim(event_ids=event_ids, min_age_seconds=min_age_seconds, limit=limit)
-        pairs = deliveries_create([(event_id, event_type) for event_id, event_type in claimed])
+        pairs = deliveries_create([(row.event_id, row.event_type) for row in claimed])
         subscribers: dict[uuid.UUID, list[str]] = defaultdict(list)
         for event_id, name in pairs:
             subscribers[event_id].append(name)
-        for position, (event_id, _) in enumerate(claimed):
+        for position, row in enumerate(claimed):
             try:
-                for name in subscribers[event_id]:
-                    _publish(event_id, name)
+                for name in subscribers[row.event_id]:
+                    _publish(row.event_id, name)
             except Exception as exc:  # the broker refused or is unreachable
                 # The broker is down: the rest would fail the same way. Hand them back.
-                _unclaim(failed=event_id, rest=[e for e, _ in claimed[position + 1 :]], exc=exc)
+                _unclaim(failed=row, rest=claimed[position + 1 :], exc=exc)
                 return position
+        if recovered := [row.event_id for row in claimed if row.last_error]:
+            OutboxEvent.objects.filter(event_id__in=recovered).update(last_error="")
     return len(claimed)
+
+
+class _Claimed(NamedTuple):
+    event_id: uuid.UUID
+    event_type: str
+    last_error: str
 
 
 def _claim(
     *, event_ids: list[uuid.UUID] | None, min_age_seconds: float, limit: int
-) -> list[tuple[uuid.UUID, str]]:
-    """Mark up to ``limit`` pending rows published, oldest first; return (event id, type) pairs.
+) -> list[_Claimed]:
+    """Mark up to ``limit`` pending rows published, oldest first, and return them.
 
     One statement, not a select then an update: this runs after every commit that emitted
     an event, and the ORM's two round trips cost more than the publish itself.
@@ -92,31 +101,35 @@ def _claim(
     )
     now = field.get_db_prep_value(timezone.now(), connection)
     sql = f"""
-        UPDATE {table} SET published_at = %s, attempts = attempts + 1, last_error = ''
+        UPDATE {table} SET published_at = %s, attempts = attempts + 1
         WHERE id IN (
             SELECT id FROM {table} WHERE {" AND ".join(conditions)}
-            ORDER BY created_at LIMIT %s{skip_locked}
+            ORDER BY created_at, id LIMIT %s{skip_locked}
         )
-        RETURNING id, event_id, (SELECT type FROM {events} WHERE {events}.id = {table}.event_id)
+        RETURNING created_at, id, event_id, last_error,
+            (SELECT type FROM {events} WHERE {events}.id = {table}.event_id)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [now, *params, limit])
         rows = cursor.fetchall()
-    rows.sort()  # RETURNING comes in no particular order; ids follow insertion
-    return [(_uuid(event_id), event_type) for _, event_id, event_type in rows]
+    rows.sort()  # RETURNING comes in no particular order
+    return [
+        _Claimed(_uuid(event_id), event_type, last_error)
+        for _, _, event_id, last_error, event_type in rows
+    ]
 
 
 def _uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _unclaim(*, failed: uuid.UUID, rest: list[uuid.UUID], exc: Exception) -> None:
+def _unclaim(*, failed: _Claimed, rest: list[_Claimed], exc: Exception) -> None:
     """Put rows back to pending: the failed one with its error, the untried ones as they were."""
     error = f"{type(exc).__name__}: {exc}"
-    logger.warning("Outbox publish of %s failed: %s", failed, error)
-    OutboxEvent.objects.filter(event_id=failed).update(published_at=None, last_error=error)
+    logger.warning("Outbox publish of %s failed: %s", failed.event_id, error)
+    OutboxEvent.objects.filter(event_id=failed.event_id).update(published_at=None, last_error=error)
     if rest:
-        OutboxEvent.objects.filter(event_id__in=rest).update(
+        OutboxEvent.objects.filter(event_id__in=[row.event_id for row in rest]).update(
             published_at=None, attempts=F("attempts") - 1
         )
 

@@ -27,7 +27,7 @@ def broker(monkeypatch):  # type: ignore[no-untyped-def]
     broker = type("Broker", (), {"sent": [], "refuse": set()})()
 
     def publish(event_id, subscriber):  # type: ignore[no-untyped-def]
-        if event_id in broker.refuse:
+        if {event_id, (event_id, subscriber)} & broker.refuse:
             raise BrokerDown("connection refused")
         broker.sent.append((event_id, subscriber))
 
@@ -68,6 +68,7 @@ def test_a_failed_publish_hands_back_the_failed_row_and_leaves_the_untried_ones_
     broker,
 ):
     first, second, third = emit(3)
+    OutboxEvent.objects.filter(event_id=third).update(attempts=4, last_error="Timeout: earlier")
     broker.refuse.add(second)
 
     assert outbox_publish() == 1
@@ -77,15 +78,36 @@ def test_a_failed_publish_hands_back_the_failed_row_and_leaves_the_untried_ones_
     assert failed.published_at is None
     assert (failed.attempts, failed.last_error) == (1, "BrokerDown: connection refused")
     untried = row(third)
-    assert (untried.published_at, untried.attempts, untried.last_error) == (None, 0, "")
+    assert (untried.published_at, untried.attempts, untried.last_error) == (
+        None,
+        4,
+        "Timeout: earlier",
+    )
     assert OutboxEvent.objects.pending().count() == 2
 
     broker.refuse.clear()
     assert outbox_publish() == 2
     assert [event_id for event_id, _ in broker.sent[::2]] == [first, second, third]
     assert (row(second).attempts, row(second).last_error) == (2, "")
-    assert row(third).attempts == 1
+    assert (row(third).attempts, row(third).last_error) == (5, "")
     assert not OutboxEvent.objects.pending().exists()
+
+
+def test_a_row_whose_second_subscriber_was_refused_stays_pending_and_goes_out_whole_later(
+    broker,
+):
+    (event_id,) = emit(1)
+    broker.refuse.add((event_id, "probe.second"))
+
+    assert outbox_publish() == 0
+    assert row(event_id).published_at is None
+    assert row(event_id).last_error == "BrokerDown: connection refused"
+
+    broker.refuse.clear()
+    assert outbox_publish() == 1
+    # The first subscriber's message went out twice; its inbox keeps the effect single.
+    assert sorted(name for _, name in broker.sent) == ["probe.first", "probe.first", "probe.second"]
+    assert Delivery.objects.filter(event_id=event_id).count() == 2
 
 
 def test_the_sweeper_takes_only_rows_old_enough_and_at_most_its_limit(broker):

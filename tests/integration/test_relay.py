@@ -1,5 +1,7 @@
 """The relay on real processes: side by side without double publishing, and across an outage."""
 
+import uuid
+
 import pytest
 from django.db import connection, transaction
 
@@ -75,17 +77,27 @@ def test_orders_placed_while_the_broker_is_down_wait_in_the_outbox_and_all_go_ou
 def test_a_relay_rides_out_a_database_failure_and_publishes_after_it(monkeypatch):
     clear_broker()
     monkeypatch.setattr(relay, "outbox_publish", lambda **kwargs: 0)  # no fast path here
-    process = Relay(env={"SQLITE_TIMEOUT_SECONDS": "0.5"})
+    name = f"relay-{uuid.uuid4().hex[:8]}"
+    process = Relay(env={"SQLITE_TIMEOUT_SECONDS": "0.5", "PGAPPNAME": name})
     try:
         if connection.vendor == "postgresql":
             # A database restart, as the relay sees it: every connection it holds is cut.
             process.start()
-            wait_until(_relay_listens, timeout=30, message="the relay to listen")
+            wait_until(lambda: _relay_listens(name), timeout=30, message="the relay to listen")
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE application_name = %s",
+                    [name],
                 )
+            wait_until(
+                lambda: "Outbox listener lost" in process.running_log(),
+                timeout=30,
+                message="the relay to notice",
+            )
+            wait_until(
+                lambda: _relay_listens(name), timeout=30, message="the relay to listen again"
+            )
             failure = "Outbox listener lost"
         else:
             # A writer that holds the lock past the relay's busy timeout.
@@ -117,10 +129,10 @@ def test_a_relay_rides_out_a_database_failure_and_publishes_after_it(monkeypatch
     clear_broker()
 
 
-def _relay_listens() -> bool:
+def _relay_listens(name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND query LIKE 'LISTEN %%'"
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND query LIKE %s",
+            [name, "LISTEN %"],
         )
         return cursor.fetchone()[0] > 0

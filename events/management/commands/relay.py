@@ -6,7 +6,7 @@ import time
 from types import FrameType
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from events.notify import Waiter, waiter
 from events.services.relay import outbox_lag_seconds, outbox_publish
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                     if published:
                         lag = outbox_lag_seconds()
                         logger.info("Published %d events; lag %.2fs", published, lag)
-                except DatabaseError as exc:
+                except (OperationalError, InterfaceError) as exc:
                     if once:
                         raise CommandError(f"The outbox could not be read: {exc}") from exc
                     # A locked or restarting database is passing trouble: the rows stay
@@ -72,7 +72,7 @@ class Command(BaseCommand):
             if self._waiter is None:
                 self._waiter = waiter()
             self._waiter.wait(interval)
-        except DatabaseError as exc:
+        except (OperationalError, InterfaceError) as exc:
             logger.warning("Outbox listener lost (%s); polling", exc)
             self._close_waiter()
             time.sleep(interval)
