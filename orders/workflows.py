@@ -21,6 +21,14 @@ def _fail_order(run: WorkflowRun) -> None:
     services.order_fail(order_id=int(run.subject_id), reason=reason)
 
 
+def _may_cancel_order(run: WorkflowRun) -> None:
+    """Refuse before the refund goes out, not after: a shipped order stays as it is."""
+    try:
+        services.order_lock_for_cancel(order_id=int(run.subject_id))
+    except OrderNotCancellable as exc:
+        raise CancelRefused(str(exc)) from exc
+
+
 def _cancel_order(run: WorkflowRun) -> None:
     try:
         services.order_mark_cancelled(order_id=int(run.subject_id), reason=run.failure_reason)
@@ -45,6 +53,7 @@ fulfillment = register(
         ],
         on_failure=_fail_order,
         on_retry=_reopen_order,
+        before_cancel=_may_cancel_order,
         on_cancel=_cancel_order,
     )
 )

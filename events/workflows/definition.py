@@ -25,7 +25,8 @@ class StepCancelled(Exception):
 
 
 class CancelRefused(Exception):
-    """Raised by a workflow's ``on_cancel`` hook when its subject can no longer be cancelled."""
+    """Raised by a workflow's ``before_cancel`` or ``on_cancel`` hook: the subject is past
+    the point of no return and the run goes on."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class Workflow:
         on_success: Hook | None = None,
         on_failure: Hook | None = None,
         on_retry: Hook | None = None,
+        before_cancel: Hook | None = None,
         on_cancel: Hook | None = None,
         description: str = "",
     ) -> None:
@@ -182,6 +184,7 @@ class Workflow:
         self.on_success = on_success
         self.on_failure = on_failure
         self.on_retry = on_retry
+        self.before_cancel = before_cancel
         self.on_cancel = on_cancel
         self._check()
         self.steps = {spec.name: spec for stage in self.stages for spec in stage.steps}

@@ -350,19 +350,22 @@ def workflow_compensate(*, run_id: uuid.UUID | str) -> WorkflowRun:
 def workflow_cancel(*, run: WorkflowRun, reason: str = "cancelled") -> WorkflowRun:
     """Stop a run and undo what its completed steps did, in reverse order.
 
-    The workflow's ``on_cancel`` hook then updates its subject; if it raises
-    ``CancelRefused`` (the subject is past the point of no return) nothing changes.
+    The workflow's ``before_cancel`` hook may refuse first (``CancelRefused``): then
+    nothing is undone, which matters when undoing calls the outside world (a refund).
+    Its ``on_cancel`` hook then updates the subject; a refusal there rolls back too.
     """
     run = _lock(run.pk)
     if run.is_terminal:
         return run
+    definition = get(run.workflow)
+    if definition.before_cancel:
+        definition.before_cancel(run)
     with _in_flow(run):
         _compensate(run)
         run.status = WorkflowRun.Status.CANCELLED
         run.failure_reason = reason
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "failure_reason", "finished_at"])
-        definition = get(run.workflow)
         if definition.on_cancel:
             definition.on_cancel(run)
     return run

@@ -3,6 +3,7 @@
 from .fulfillment import (
     order_complete,
     order_fail,
+    order_lock_for_cancel,
     order_mark_cancelled,
     order_reopen,
     orders_expire_pending,
@@ -28,6 +29,7 @@ __all__ = [
     "order_cancel",
     "order_complete",
     "order_fail",
+    "order_lock_for_cancel",
     "order_mark_cancelled",
     "order_place",
     "order_reopen",

@@ -363,6 +363,18 @@ def orders_expire_pending() -> int:
 
 
 @transaction.atomic
+def order_lock_for_cancel(*, order_id: int) -> Order:
+    """Lock the order if it may still be cancelled, else raise ``OrderNotCancellable``.
+
+    The lock holds until the cancelling transaction ends, so no step ships the order
+    while its payment is being refunded.
+    """
+    order = _lock(order_id)
+    if order.status != Order.Status.CANCELLED and order.status not in Order.CANCELLABLE:
+        raise OrderNotCancellable(order.status)
+    return order
+
+
 def order_mark_cancelled(*, order_id: int, reason: str) -> Order:
     """Mark the order cancelled and say so with ``order.cancelled`` (once)."""
     order = _lock(order_id)
