@@ -1,6 +1,6 @@
 """The event store: events, aggregate streams and the outbox."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -12,7 +12,7 @@ from ..models import (
     OutboxEvent,
 )
 from ..services import outbox_publish
-from .base import EMPTY, ReadOnlyAdmin, admin_url, change_link, changelist_link, pretty_json, report
+from .base import EMPTY, ReadOnlyAdmin, admin_url, change_link, changelist_link, pretty_json
 
 
 @admin.register(Event)
@@ -120,9 +120,11 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
         pending = list(queryset.pending().values_list("event_id", flat=True))
         published = outbox_publish(event_ids=pending, limit=max(len(pending), 1))
-        report(
-            self,
-            request,
-            f"Published {published} of {len(pending)} pending row(s).",
-            [] if published == len(pending) else ["the broker refused some rows; see last error"],
-        )
+        if not pending:
+            self.message_user(request, "None of the selected rows is pending.", messages.WARNING)
+        if published:
+            message = f"Published {published} of {len(pending)} pending row(s)."
+            self.message_user(request, message, messages.SUCCESS)
+        if unsent := len(pending) - published:
+            message = f"{unsent} row(s) still pending: the broker refused them (see last error)."
+            self.message_user(request, message, messages.ERROR)
