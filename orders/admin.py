@@ -16,9 +16,9 @@ from events.admin import (
     EMPTY,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    act_on_each,
     change_link,
     changelist_link,
-    report,
 )
 from events.models import Event, StepRun, WorkflowRun
 from project.errors import ApplicationError
@@ -153,15 +153,15 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel selected orders", permissions=["operate"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        done, failures = 0, []
-        for order in queryset:
-            try:
-                order_cancel(order=order, reason="operator_request")
-            except ApplicationError as exc:
-                failures.append(f"order {order.pk}: {exc.message}")
-            else:
-                done += 1
-        report(self, request, f"Cancelled {done} order(s)." if done else "", failures)
+        act_on_each(
+            self,
+            request,
+            queryset,
+            lambda order: order_cancel(order=order, reason="operator_request"),
+            refused=ApplicationError,
+            done="Cancelled {} order(s).",
+            why=lambda order, exc: f"order {order.pk}: {exc.message}",
+        )
 
 
 @admin.register(Payment)

@@ -6,9 +6,9 @@ needs the model's change permission.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.contrib import admin, messages
@@ -21,6 +21,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from ..conf import events_settings
+
+T = TypeVar("T")
 
 # Shown for "nothing here": read-only fields would print a bare None as "None".
 EMPTY = "-"
@@ -139,10 +141,31 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-def report(admin_: admin.ModelAdmin, request: HttpRequest, done: str, failures: list[str]) -> None:
-    """One success message and one error message listing what could not be done."""
-    if done:
-        admin_.message_user(request, done, messages.SUCCESS)
+def act_on_each(
+    admin_: admin.ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[T],
+    act: Callable[[T], object],
+    *,
+    refused: type[Exception],
+    done: str,
+    why: Callable[[T, Exception], str] = lambda obj, exc: f"{obj}: {exc}",
+) -> None:
+    """Apply ``act`` to each object: one message for those done, one for those refused.
+
+    ``refused`` is the domain saying no, not a crash: it is reported and the other
+    objects still go. ``done`` is formatted with the number done.
+    """
+    count, failures = 0, []
+    for obj in objects:
+        try:
+            act(obj)
+        except refused as exc:
+            failures.append(why(obj, exc))
+        else:
+            count += 1
+    if count:
+        admin_.message_user(request, done.format(count), messages.SUCCESS)
     if failures:
         admin_.message_user(
             request, f"{len(failures)} failed: " + "; ".join(failures), messages.ERROR

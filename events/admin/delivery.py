@@ -18,11 +18,11 @@ from .base import (
     EMPTY,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    act_on_each,
     change_link,
     changelist_link,
     pre,
     pretty_json,
-    report,
     task_link,
 )
 
@@ -140,15 +140,15 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         service: Callable[..., DeadLetter],
         verb: str,
     ) -> None:
-        done, failures = 0, []
-        for dead_letter in queryset:
-            try:
-                service(dead_letter=dead_letter, by=request.user.get_username())
-            except DeadLetterNotOpen as exc:
-                failures.append(str(exc))
-            else:
-                done += 1
-        report(self, request, f"{verb} {done} dead letter(s)." if done else "", failures)
+        act_on_each(
+            self,
+            request,
+            queryset,
+            lambda dead_letter: service(dead_letter=dead_letter, by=request.user.get_username()),
+            refused=DeadLetterNotOpen,
+            done=f"{verb} {{}} dead letter(s).",
+            why=lambda dead_letter, exc: str(exc),
+        )
 
     @admin.action(description="Replay selected dead letters", permissions=["operate"])
     def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:

@@ -15,12 +15,12 @@ from .base import (
     EMPTY,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    act_on_each,
     change_link,
     changelist_link,
     format_duration,
     pre,
     pretty_json,
-    report,
     subject_link,
     task_link,
 )
@@ -104,33 +104,29 @@ class WorkflowRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry failed runs from their failed step", permissions=["operate"])
     def retry(self, request: HttpRequest, queryset: QuerySet[WorkflowRun]) -> None:
-        done, failures = 0, []
-        for run in queryset:
-            try:
-                workflow_retry(run=run)
-            except WorkflowNotRetryable as exc:
-                failures.append(f"{run}: {exc}")
-            else:
-                done += 1
-        report(self, request, f"Retried {done} run(s)." if done else "", failures)
+        act_on_each(
+            self,
+            request,
+            queryset,
+            lambda run: workflow_retry(run=run),
+            refused=WorkflowNotRetryable,
+            done="Retried {} run(s).",
+        )
 
     @admin.action(
         description="Cancel selected runs (compensate their completed steps)",
         permissions=["operate"],
     )
     def cancel(self, request: HttpRequest, queryset: QuerySet[WorkflowRun]) -> None:
-        done, failures = 0, []
-        for run in queryset:
+
+        def cancel(run: WorkflowRun) -> None:
             if run.is_terminal:
-                failures.append(f"{run}: already {run.status}")
-                continue
-            try:
-                workflow_cancel(run=run, reason="operator_request")
-            except CancelRefused as exc:
-                failures.append(f"{run}: {exc}")
-            else:
-                done += 1
-        report(self, request, f"Cancelled {done} run(s)." if done else "", failures)
+                raise CancelRefused(f"already {run.status}")
+            workflow_cancel(run=run, reason="operator_request")
+
+        act_on_each(
+            self, request, queryset, cancel, refused=CancelRefused, done="Cancelled {} run(s)."
+        )
 
 
 @admin.register(StepRun)
