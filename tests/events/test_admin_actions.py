@@ -12,10 +12,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.test import Client
-from django.urls import reverse
 
 import events.tasks
 from events import subscriptions
+from events.admin import admin_url
 from events.models import (
     DeadLetter,
     Delivery,
@@ -40,10 +40,6 @@ FULFILLMENT = "orders.fulfillment"
 
 
 # --- Making the data, the way the product makes it ---------------------------------------
-
-
-def admin_url(model, view: str, *args) -> str:  # type: ignore[no-untyped-def]
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def event_types(order: Order) -> list[str]:
@@ -128,18 +124,6 @@ def offered(response) -> set[str]:  # type: ignore[no-untyped-def]
     assert response.status_code == 200
     form = response.context["action_form"]
     return set() if form is None else {name for name, _ in form.fields["action"].choices if name}
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def superuser_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, SolarSch
 from django_celery_results.models import GroupResult, TaskResult
 from rest_framework.authtoken.models import Token
 
+from events.admin import admin_url
 from events.models import (
     DeadLetter,
     Delivery,
@@ -47,10 +48,6 @@ FULFILLMENT_STEPS = [
 ]
 
 
-def admin_url(model, view: str, *args) -> str:  # type: ignore[no-untyped-def]
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
 def dispatch(event: Event) -> None:
     """Create the event's deliveries and run each one, like a worker would."""
     for event_id, name in deliveries_create([(event.id, event.type)]):
@@ -63,18 +60,6 @@ def order_events(order: Order, event_type: str) -> Event:
 
 def fulfillment_run(order: Order) -> WorkflowRun:
     return WorkflowRun.objects.get(workflow="orders.fulfillment", subject_id=str(order.pk))
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def superuser_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture
