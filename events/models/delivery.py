@@ -30,6 +30,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(
         default=0, help_text="Attempts in the current round (a replay starts a new round)."
     )
+    total_attempts = models.PositiveIntegerField(
+        default=0, help_text="Attempts over the delivery's whole life; numbers its attempt log."
+    )
     last_error = models.TextField(blank=True, help_text="Error of the last failed attempt.")
     created_at = models.DateTimeField(auto_now_add=True, help_text="When dispatch created it.")
     updated_at = models.DateTimeField(auto_now=True, help_text="Last change.")
@@ -62,6 +65,11 @@ class SubscriberCursor(models.Model):
     aggregate_id = models.CharField(max_length=64, help_text="Id of the aggregate instance.")
     last_sequence = models.PositiveBigIntegerField(
         default=0, help_text="Sequence of the last event this subscriber handled here."
+    )
+    has_waiting = models.BooleanField(
+        default=False,
+        help_text="Whether a later event may be waiting for its turn here (set when one "
+        "waits, cleared when none is left).",
     )
     updated_at = models.DateTimeField(auto_now=True, help_text="Last change.")
 

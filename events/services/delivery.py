@@ -61,36 +61,45 @@ def delivery_run(
     clock = time.monotonic()
     try:
         with transaction.atomic():
-            delivery, _ = Delivery.objects.select_for_update().get_or_create(
-                event_id=event_id, subscriber=subscriber
+            # The event comes in the same query; only the delivery row is locked.
+            delivery, _ = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("event")
+                .get_or_create(event_id=event_id, subscriber=subscriber)
             )
             if delivery.status in DONE:
                 return DeliveryOutcome(status="duplicate")
-            event = Event.objects.get(pk=event_id)
+            event = delivery.event
             cursor = _lock_cursor(sub.name, event)
             if cursor.last_sequence != event.sequence - 1 and not _predecessor_done(sub, event):
                 if delivery.status != Delivery.Status.WAITING:
                     delivery.status = Delivery.Status.WAITING
                     delivery.save(update_fields=["status", "updated_at"])
+                if not cursor.has_waiting:
+                    cursor.has_waiting = True
+                    cursor.save(update_fields=["has_waiting", "updated_at"])
                 return DeliveryOutcome(status=Delivery.Status.WAITING)
             with caused_by(correlation_id=event.correlation_id, causation_id=event.id):
                 sub.handler(Envelope.from_event(event))
             delivery.attempts += 1
+            delivery.total_attempts += 1
             delivery.status = Delivery.Status.SUCCEEDED
             delivery.succeeded_at = timezone.now()
             delivery.last_error = ""
             delivery.save()
-            cursor.last_sequence = max(cursor.last_sequence, event.sequence)
-            cursor.save(update_fields=["last_sequence", "updated_at"])
             DeliveryAttempt.objects.create(
                 delivery=delivery,
-                number=_next_attempt_number(delivery),
+                number=delivery.total_attempts,
                 task_id=task_id,
                 started_at=started_at,
                 duration_ms=int((time.monotonic() - clock) * 1000),
                 succeeded=True,
             )
-            release_successor(subscriber=sub.name, event=event)
+            cursor.last_sequence = max(cursor.last_sequence, event.sequence)
+            # Most streams never have an early arrival: look for one only when one waited.
+            if cursor.has_waiting:
+                cursor.has_waiting = release_successor(subscriber=sub.name, event=event)
+            cursor.save(update_fields=["last_sequence", "has_waiting", "updated_at"])
         return DeliveryOutcome(status=Delivery.Status.SUCCEEDED)
     except Exception as exc:
         return _record_failure(
@@ -105,11 +114,11 @@ def delivery_run(
 
 _LOCK_CURSOR = f"""
 INSERT INTO {SubscriberCursor._meta.db_table}
-    (subscriber, aggregate_type, aggregate_id, last_sequence, updated_at)
-VALUES (%s, %s, %s, 0, %s)
+    (subscriber, aggregate_type, aggregate_id, last_sequence, has_waiting, updated_at)
+VALUES (%s, %s, %s, 0, %s, %s)
 ON CONFLICT (subscriber, aggregate_type, aggregate_id)
 DO UPDATE SET updated_at = excluded.updated_at
-RETURNING id, last_sequence
+RETURNING id, last_sequence, has_waiting
 """
 
 
@@ -117,14 +126,17 @@ def _lock_cursor(subscriber: str, event: Event) -> SubscriberCursor:
     """The (subscriber, aggregate) cursor, created if new and locked: one statement."""
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_CURSOR, [subscriber, event.aggregate_type, event.aggregate_id, now])
-        pk, last_sequence = cursor.fetchone()
+        cursor.execute(
+            _LOCK_CURSOR, [subscriber, event.aggregate_type, event.aggregate_id, False, now]
+        )
+        pk, last_sequence, has_waiting = cursor.fetchone()
     found = SubscriberCursor(
         pk=pk,
         subscriber=subscriber,
         aggregate_type=event.aggregate_type,
         aggregate_id=event.aggregate_id,
         last_sequence=last_sequence,
+        has_waiting=bool(has_waiting),
         updated_at=now,
     )
     found._state.adding = False
@@ -156,8 +168,11 @@ def _predecessor_done(subscriber: subscriptions.Subscriber, event: Event) -> boo
     )
 
 
-def release_successor(*, subscriber: str, event: Event) -> None:
-    """After commit, send the subscriber's next waiting event of this aggregate, if any."""
+def release_successor(*, subscriber: str, event: Event) -> bool:
+    """After commit, send the subscriber's next waiting event of this aggregate, if any.
+
+    Returns whether one was waiting.
+    """
     from ..tasks import deliver
 
     waiting = (
@@ -172,16 +187,12 @@ def release_successor(*, subscriber: str, event: Event) -> None:
         .values_list("event_id", flat=True)
         .first()
     )
-    if waiting is not None:
-        transaction.on_commit(
-            partial(deliver.delay, event_id=str(waiting), subscriber=subscriber), robust=True
-        )
-
-
-def _next_attempt_number(delivery: Delivery) -> int:
-    # Numbered over the delivery's whole life: a replay restarts ``attempts`` (the retry
-    # budget), not the log.
-    return delivery.attempt_log.count() + 1
+    if waiting is None:
+        return False
+    transaction.on_commit(
+        partial(deliver.delay, event_id=str(waiting), subscriber=subscriber), robust=True
+    )
+    return True
 
 
 def _record_failure(
@@ -200,10 +211,11 @@ def _record_failure(
             event_id=event_id, subscriber=sub.name
         )
         delivery.attempts += 1
+        delivery.total_attempts += 1
         delivery.last_error = error
         DeliveryAttempt.objects.create(
             delivery=delivery,
-            number=_next_attempt_number(delivery),
+            number=delivery.total_attempts,
             task_id=task_id,
             started_at=started_at,
             duration_ms=duration_ms,

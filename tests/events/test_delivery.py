@@ -1,20 +1,31 @@
 """Dispatch and delivery: one effect per (event, subscriber), retries, dead letters, replay."""
 
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
+from django.db import transaction
 
 import events.tasks
 from events import subscriptions
-from events.models import DeadLetter, Delivery, DeliveryAttempt, Event, WorkflowRun
+from events.models import (
+    DeadLetter,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    SubscriberCursor,
+    WorkflowRun,
+)
 from events.services import (
     dead_letter_discard,
     dead_letter_replay,
     delivery_run,
+    event_emit,
 )
 from events.services.dead_letters import DeadLetterNotOpen
 from events.services.delivery import deliveries_create
 from orders.services import LineInput, order_place
+from tests.probe.models import Record
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +184,54 @@ def test_replaying_a_dead_letter_after_the_fix_delivers_it_once(
     assert handler.effects == [placed.id]
     with pytest.raises(DeadLetterNotOpen):
         dead_letter_replay(dead_letter=dead_letter)
+
+
+def test_an_early_event_waits_for_its_predecessor_which_sends_it_on(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    with transaction.atomic():
+        first = event_emit(type="probe.tick", aggregate_id="stream-1", payload={"n": 1})
+        second = event_emit(type="probe.tick", aggregate_id="stream-1", payload={"n": 2})
+    sent: list[dict] = []
+    monkeypatch.setattr(
+        events.tasks, "deliver", SimpleNamespace(delay=lambda **kw: sent.append(kw))
+    )
+    cursor = partial(
+        SubscriberCursor.objects.get, subscriber="probe.first", aggregate_id="stream-1"
+    )
+
+    assert delivery_run(event_id=second.id, subscriber="probe.first").status == "waiting"
+    assert cursor().has_waiting
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_run(event_id=first.id, subscriber="probe.first").status == "succeeded"
+    assert sent == [{"event_id": str(second.id), "subscriber": "probe.first"}]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_run(event_id=second.id, subscriber="probe.first").status == "succeeded"
+    assert len(sent) == 1  # nothing else waited behind the second event
+    assert (cursor().last_sequence, cursor().has_waiting) == (2, False)
+    handled = Record.objects.filter(subscriber="probe.first").order_by("id")
+    assert list(handled.values_list("sequence", flat=True)) == [1, 2]
+
+
+def test_events_that_arrive_in_order_never_wait(monkeypatch, django_capture_on_commit_callbacks):
+    with transaction.atomic():
+        emitted = [
+            event_emit(type="probe.tick", aggregate_id="stream-2", payload={"n": n})
+            for n in range(3)
+        ]
+    sent: list[dict] = []
+    monkeypatch.setattr(
+        events.tasks, "deliver", SimpleNamespace(delay=lambda **kw: sent.append(kw))
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = [
+            delivery_run(event_id=event.id, subscriber="probe.first").status for event in emitted
+        ]
+
+    assert outcomes == ["succeeded"] * 3
+    assert sent == []
+    cursor = SubscriberCursor.objects.get(subscriber="probe.first", aggregate_id="stream-2")
+    assert (cursor.last_sequence, cursor.has_waiting) == (3, False)
