@@ -26,13 +26,32 @@ def _publish(event_id: uuid.UUID, subscriber: str) -> None:
     deliver.apply_async(kwargs={"event_id": str(event_id), "subscriber": subscriber}, retry=False)
 
 
+class PublishRound(NamedTuple):
+    """What one call of :func:`outbox_publish_round` did."""
+
+    published: int
+    refused: bool  # the broker refused a message: that row and the rest went back to pending
+
+
 def outbox_publish(
     *,
     event_ids: Iterable[uuid.UUID] | None = None,
     min_age_seconds: float = 0.0,
     limit: int = 500,
 ) -> int:
-    """Publish pending outbox rows (the given ones, or all old enough); return how many went out.
+    """Publish pending outbox rows (the given ones, or all old enough); return how many went out."""
+    return outbox_publish_round(
+        event_ids=event_ids, min_age_seconds=min_age_seconds, limit=limit
+    ).published
+
+
+def outbox_publish_round(
+    *,
+    event_ids: Iterable[uuid.UUID] | None = None,
+    min_age_seconds: float = 0.0,
+    limit: int = 500,
+) -> PublishRound:
+    """Publish up to ``limit`` pending rows, oldest first, and say whether the broker refused.
 
     Publishing an event dispatches it: one delivery row and one ``events.deliver`` message
     per subscriber. One statement claims the rows and marks them published; the mark
@@ -46,11 +65,11 @@ def outbox_publish(
         if min_age_seconds:
             rows = rows.stale(older_than_seconds=min_age_seconds)
         if not rows.exists():
-            return 0  # a polling relay takes no write lock when there is nothing to do
+            return PublishRound(0, refused=False)  # a polling relay takes no write lock here
     else:
         event_ids = list(event_ids)
         if not event_ids:
-            return 0
+            return PublishRound(0, refused=False)
     with transaction.atomic():
         claimed = _claim(event_ids=event_ids, min_age_seconds=min_age_seconds, limit=limit)
         pairs = deliveries_create([(row.event_id, row.event_type) for row in claimed])
@@ -64,10 +83,10 @@ def outbox_publish(
             except Exception as exc:  # the broker refused or is unreachable
                 # The broker is down: the rest would fail the same way. Hand them back.
                 _unclaim(failed=row, rest=claimed[position + 1 :], exc=exc)
-                return position
+                return PublishRound(position, refused=True)
         if recovered := [row.event_id for row in claimed if row.last_error]:
             OutboxEvent.objects.filter(event_id__in=recovered).update(last_error="")
-    return len(claimed)
+    return PublishRound(len(claimed), refused=False)
 
 
 class _Claimed(NamedTuple):

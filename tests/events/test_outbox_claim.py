@@ -10,29 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from events.models import Delivery, OutboxEvent
-from events.services import event_emit, outbox_publish, relay
+from events.services import event_emit, outbox_publish
+from events.services.relay import PublishRound, outbox_publish_round
 
 pytestmark = pytest.mark.django_db
 
 SUBSCRIBERS = {"probe.first", "probe.second"}
-
-
-class BrokerDown(Exception):
-    pass
-
-
-@pytest.fixture
-def broker(monkeypatch):  # type: ignore[no-untyped-def]
-    """Records each message; raises for the event ids in ``broker.refuse``."""
-    broker = type("Broker", (), {"sent": [], "refuse": set()})()
-
-    def publish(event_id, subscriber):  # type: ignore[no-untyped-def]
-        if {event_id, (event_id, subscriber)} & broker.refuse:
-            raise BrokerDown("connection refused")
-        broker.sent.append((event_id, subscriber))
-
-    monkeypatch.setattr(relay, "_publish", publish)
-    return broker
 
 
 def emit(count: int) -> list:
@@ -71,7 +54,7 @@ def test_a_failed_publish_hands_back_the_failed_row_and_leaves_the_untried_ones_
     OutboxEvent.objects.filter(event_id=third).update(attempts=4, last_error="Timeout: earlier")
     broker.refuse.add(second)
 
-    assert outbox_publish() == 1
+    assert outbox_publish_round() == PublishRound(1, refused=True)
 
     assert row(first).published_at is not None
     failed = row(second)
@@ -86,7 +69,7 @@ def test_a_failed_publish_hands_back_the_failed_row_and_leaves_the_untried_ones_
     assert OutboxEvent.objects.pending().count() == 2
 
     broker.refuse.clear()
-    assert outbox_publish() == 2
+    assert outbox_publish_round() == PublishRound(2, refused=False)
     assert [event_id for event_id, _ in broker.sent[::2]] == [first, second, third]
     assert (row(second).attempts, row(second).last_error) == (2, "")
     assert (row(third).attempts, row(third).last_error) == (5, "")

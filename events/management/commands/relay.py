@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError, close_old_connections
 
 from events.notify import Waiter, waiter
-from events.services.relay import outbox_lag_seconds, outbox_publish
+from events.services.relay import outbox_lag_seconds, outbox_publish_round
 
 logger = logging.getLogger("events.relay")
 
@@ -39,31 +39,46 @@ class Command(BaseCommand):
             self.stderr.write("--interval and --batch-size must be positive.")
             raise SystemExit(2)
         self._running = True
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         self._waiter: Waiter | None = None
+        # While the broker refuses, each poll offers it one row, not a whole batch: the
+        # outage costs a one-row claim per interval, and the first success ends it.
+        broker_down = False
         logger.info("Relay started (interval %.2fs, batch %d)", interval, batch_size)
         try:
             while self._running:
                 close_old_connections()
+                limit = 1 if broker_down else batch_size
                 try:
-                    published = outbox_publish(limit=batch_size)
-                    if published:
-                        lag = outbox_lag_seconds()
-                        logger.info("Published %d events; lag %.2fs", published, lag)
+                    published, refused = outbox_publish_round(limit=limit)
                 except (OperationalError, InterfaceError) as exc:
                     if once:
                         raise CommandError(f"The outbox could not be read: {exc}") from exc
                     # A locked or restarting database is passing trouble: the rows stay
                     # pending, and a relay that died here would take `make run` down with it.
                     logger.warning("Outbox claim failed (%s); retrying in %.2fs", exc, interval)
-                    published = 0
-                if once and published < batch_size:
-                    break
-                if published < batch_size:
+                    published, refused = 0, broker_down
+                if published:
+                    lag = outbox_lag_seconds()
+                    logger.info("Published %d events; lag %.2fs", published, lag)
+                if refused and once:
+                    raise CommandError(
+                        "The broker refused a message; what was not published stays pending."
+                    )
+                if refused != broker_down:
+                    broker_down = refused
+                    if broker_down:
+                        logger.warning("Broker refuses messages; offering one row per poll")
+                    else:
+                        logger.info("Broker takes messages again")
+                if published < limit:
+                    if once:
+                        break
                     self._wait(interval)
         finally:
             self._close_waiter()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         logger.info("Relay stopped")
 
     def _wait(self, interval: float) -> None:
