@@ -1,6 +1,8 @@
 """Fulfillment steps: thin adapters from the workflow engine to the order services."""
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from events.workflows import RetryPolicy, StepCancelled, StepContext, StepFailed, Wait, step
 
@@ -8,12 +10,21 @@ from . import gateway, services
 from .models import Order, Payment
 from .services.fulfillment import PAYMENT_CONFIRMED, OrderNotActive, OutOfStock
 
+# A deadlock, a dropped connection or a write lock held too long heals on retry. Failing
+# for good there would compensate: after shipping, that means refunding a shipped order.
+RETRY_TRANSIENT = RetryPolicy(
+    max_attempts=5,
+    backoff=0.5,
+    max_backoff=10,
+    retry_on=(OperationalError, InterfaceError, SoftTimeLimitExceeded),
+)
+
 
 def _order_id(ctx: StepContext) -> int:
     return int(ctx.subject_id)
 
 
-@step("orders.reserve_stock", soft_time_limit=20)
+@step("orders.reserve_stock", soft_time_limit=20, retry=RETRY_TRANSIENT)
 def reserve_stock(ctx: StepContext) -> dict:
     try:
         order = services.stock_reserve(order_id=_order_id(ctx))
@@ -80,7 +91,7 @@ def create_shipment(ctx: StepContext) -> dict:
     return {"shipment_id": shipment.pk, "tracking_number": shipment.tracking_number}
 
 
-@step("orders.send_confirmation", soft_time_limit=20)
+@step("orders.send_confirmation", soft_time_limit=20, retry=RETRY_TRANSIENT)
 def send_confirmation(ctx: StepContext) -> dict:
     from notifications.services import order_confirmation_send
 
@@ -88,7 +99,7 @@ def send_confirmation(ctx: StepContext) -> dict:
     return {"notification_id": notification.pk}
 
 
-@step("orders.complete_order", soft_time_limit=20)
+@step("orders.complete_order", soft_time_limit=20, retry=RETRY_TRANSIENT)
 def complete_order(ctx: StepContext) -> dict:
     try:
         order = services.order_complete(order_id=_order_id(ctx))

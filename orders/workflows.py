@@ -1,12 +1,12 @@
 """The order domain's workflows, declared in one place: fulfillment and returns."""
 
 from events.models import WorkflowRun
-from events.workflows import CancelRefused, Workflow, parallel, register
+from events.workflows import CancelRefused, Workflow, WorkflowNotRetryable, parallel, register
 
 from . import services
 from .models import Order
 from .return_steps import await_parcel, complete_return, refund, restock
-from .services.fulfillment import OrderNotCancellable
+from .services.fulfillment import OrderNotActive, OrderNotCancellable
 from .steps import charge_payment, complete_order, create_shipment, reserve_stock, send_confirmation
 
 
@@ -37,7 +37,10 @@ def _cancel_order(run: WorkflowRun) -> None:
 
 
 def _reopen_order(run: WorkflowRun) -> None:
-    services.order_reopen(order_id=int(run.subject_id))
+    try:
+        services.order_reopen(order_id=int(run.subject_id))
+    except OrderNotActive as exc:
+        raise WorkflowNotRetryable(str(exc)) from exc
 
 
 fulfillment = register(

@@ -34,6 +34,9 @@ class Delivery(models.Model):
         default=0, help_text="Attempts over the delivery's whole life; numbers its attempt log."
     )
     last_error = models.TextField(blank=True, help_text="Error of the last failed attempt.")
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due, while it failed."
+    )
     created_at = models.DateTimeField(auto_now_add=True, help_text="When dispatch created it.")
     updated_at = models.DateTimeField(auto_now=True, help_text="Last change.")
     succeeded_at = models.DateTimeField(

@@ -86,6 +86,9 @@ class StepRun(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="Attempts so far.")
     task_id = models.CharField(max_length=255, blank=True, help_text="Celery id of the last try.")
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When it was last sent.")
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due, while retrying."
+    )
     waiting_for = models.CharField(
         max_length=100, blank=True, help_text="Signal the step waits for, while waiting."
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import subscriptions
@@ -20,6 +21,8 @@ from ..models import DeadLetter, Delivery, DeliveryAttempt, Event, SubscriberCur
 logger = logging.getLogger(__name__)
 
 DONE = (Delivery.Status.SUCCEEDED, Delivery.Status.DISCARDED)
+# Not run again by a stray copy: done, or dead and waiting for an operator's replay.
+SETTLED = (*DONE, Delivery.Status.DEAD)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def delivery_run(
                 .select_related("event")
                 .get_or_create(event_id=event_id, subscriber=subscriber)
             )
-            if delivery.status in DONE:
+            if delivery.status in SETTLED:
                 return DeliveryOutcome(status="duplicate")
             event = delivery.event
             cursor = _lock_cursor(sub.name, event)
@@ -86,6 +89,7 @@ def delivery_run(
             delivery.status = Delivery.Status.SUCCEEDED
             delivery.succeeded_at = timezone.now()
             delivery.last_error = ""
+            delivery.retry_at = None
             delivery.save()
             DeliveryAttempt.objects.create(
                 delivery=delivery,
@@ -210,6 +214,10 @@ def _record_failure(
         delivery, _ = Delivery.objects.select_for_update().get_or_create(
             event_id=event_id, subscriber=sub.name
         )
+        if delivery.status in SETTLED:
+            # Another copy of this delivery got the lock first and settled it: this
+            # failure rolled back and changes nothing.
+            return DeliveryOutcome(status="duplicate")
         delivery.attempts += 1
         delivery.total_attempts += 1
         delivery.last_error = error
@@ -224,14 +232,16 @@ def _record_failure(
             traceback=tb,
         )
         if sub.should_retry(exc, delivery.attempts):
-            delivery.status = Delivery.Status.FAILED
-            delivery.save()
             delay = sub.retry_delay(delivery.attempts)
+            delivery.status = Delivery.Status.FAILED
+            delivery.retry_at = timezone.now() + timedelta(seconds=delay)
+            delivery.save()
             logger.warning(
                 "%s failed on %s (attempt %s): %s", sub.name, event_id, delivery.attempts, error
             )
             return DeliveryOutcome(status=delivery.status, retry_in=delay)
         delivery.status = Delivery.Status.DEAD
+        delivery.retry_at = None
         delivery.save()
         DeadLetter.objects.create(delivery=delivery, error=error, traceback=tb)
     logger.error(
@@ -243,16 +253,20 @@ def _record_failure(
 def delivery_resume_stalled() -> int:
     """Send again deliveries whose message was lost; return how many.
 
-    That is: dispatched long ago and never run, or waiting long after their predecessor
-    was done (the message that should have woken them was lost).
+    That is: dispatched long ago and never run, waiting long after their predecessor was
+    done (the message that should have woken them was lost), or failed with a retry long
+    overdue (the retry message was lost with its worker, or refused by the broker). Each
+    one resent counts as fresh again, so the next pass leaves it alone for a while.
     """
     from ..tasks import deliver
 
-    cutoff = timezone.now() - timedelta(seconds=events_settings.WORKFLOW_STALL_SECONDS)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=events_settings.WORKFLOW_STALL_SECONDS)
     stalled = Delivery.objects.filter(
-        status__in=[Delivery.Status.PENDING, Delivery.Status.WAITING], updated_at__lt=cutoff
+        Q(status__in=[Delivery.Status.PENDING, Delivery.Status.WAITING], updated_at__lt=cutoff)
+        | Q(status=Delivery.Status.FAILED, retry_at__lt=cutoff)
     ).select_related("event")
-    resent = 0
+    resent: list[int] = []
     for delivery in stalled:
         if delivery.status == Delivery.Status.WAITING and not _predecessor_done(
             subscriptions.get(delivery.subscriber), delivery.event
@@ -262,5 +276,7 @@ def delivery_resume_stalled() -> int:
             "Resending stalled delivery of %s to %s", delivery.event_id, delivery.subscriber
         )
         deliver.delay(event_id=str(delivery.event_id), subscriber=delivery.subscriber)
-        resent += 1
-    return resent
+        resent.append(delivery.pk)
+    Delivery.objects.filter(pk__in=resent, status=Delivery.Status.FAILED).update(retry_at=now)
+    Delivery.objects.filter(pk__in=resent).update(updated_at=now)
+    return len(resent)

@@ -18,7 +18,13 @@ from .definition import (
     register,
     step,
 )
-from .engine import workflow_cancel, workflow_retry, workflow_signal, workflow_start
+from .engine import (
+    WorkflowNotRetryable,
+    workflow_cancel,
+    workflow_retry,
+    workflow_signal,
+    workflow_start,
+)
 
 __all__ = [
     "CancelRefused",
@@ -29,6 +35,7 @@ __all__ = [
     "StepSpec",
     "Wait",
     "Workflow",
+    "WorkflowNotRetryable",
     "parallel",
     "register",
     "step",

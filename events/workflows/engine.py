@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..conf import events_settings
@@ -35,7 +36,11 @@ RUNNABLE = (StepRun.Status.QUEUED, StepRun.Status.RETRYING)
 
 
 class WorkflowNotRetryable(Exception):
-    """Only a failed run can be retried."""
+    """Only a failed run can be retried (and its ``on_retry`` hook may refuse too)."""
+
+
+class _Superseded(Exception):
+    """Another copy of the step's message took the step over: this copy records nothing."""
 
 
 __all__ = ["CancelRefused", "WorkflowNotRetryable"]
@@ -134,12 +139,26 @@ def _context(run: WorkflowRun, step_run: StepRun) -> StepContext:
     )
 
 
-def _succeed(run_id: uuid.UUID, step_name: str, result: Any) -> None:
+def _own(step_run: StepRun) -> QuerySet[StepRun]:
+    """The step's row, as long as this try (task id and attempt) is the one running it.
+
+    Every write at the end of a try goes through it, so a stale copy of the message (a
+    redelivery, a watchdog resend) cannot overwrite what the current try recorded.
+    """
+    return StepRun.objects.filter(
+        pk=step_run.pk,
+        status=StepRun.Status.RUNNING,
+        task_id=step_run.task_id,
+        attempts=step_run.attempts,
+    )
+
+
+def _succeed(run_id: uuid.UUID, step_run: StepRun, result: Any) -> None:
     run = _lock(run_id)
     if run.status != WorkflowRun.Status.RUNNING:
-        raise StepCancelled(f"Run {run_id} is {run.status}; {step_name} is rolled back.")
+        raise StepCancelled(f"Run {run_id} is {run.status}; {step_run.name} is rolled back.")
     if isinstance(result, Wait):
-        StepRun.objects.filter(run=run, name=step_name).update(
+        updated = _own(step_run).update(
             status=StepRun.Status.WAITING,
             result=result.result,
             waiting_for=result.signal,
@@ -148,15 +167,18 @@ def _succeed(run_id: uuid.UUID, step_name: str, result: Any) -> None:
             error="",
             traceback="",
         )
-        return
-    StepRun.objects.filter(run=run, name=step_name).update(
-        status=StepRun.Status.SUCCEEDED,
-        result=result,
-        finished_at=timezone.now(),
-        error="",
-        traceback="",
-    )
-    _advance(run)
+    else:
+        updated = _own(step_run).update(
+            status=StepRun.Status.SUCCEEDED,
+            result=result,
+            finished_at=timezone.now(),
+            error="",
+            traceback="",
+        )
+    if not updated:
+        raise _Superseded(f"{step_run.name} of run {run_id} was taken over by another try.")
+    if not isinstance(result, Wait):
+        _advance(run)
 
 
 def step_execute(*, run_id: uuid.UUID | str, step_name: str, task_id: str = "") -> StepOutcome:
@@ -174,45 +196,105 @@ def step_execute(*, run_id: uuid.UUID | str, step_name: str, task_id: str = "") 
         step_run.attempts += 1
         step_run.started_at = timezone.now()
         step_run.finished_at = None
+        step_run.retry_at = None
         step_run.task_id = task_id
-        step_run.save(update_fields=["status", "attempts", "started_at", "finished_at", "task_id"])
+        step_run.save(
+            update_fields=["status", "attempts", "started_at", "finished_at", "retry_at", "task_id"]
+        )
     spec = get(run.workflow).step(step_name)
     ctx = _context(run, step_run)
     try:
         with _in_flow(run):
             if spec.atomic:
                 with transaction.atomic():
-                    _succeed(run.id, step_name, spec.fn(ctx))
+                    _succeed(run.id, step_run, spec.fn(ctx))
             else:
                 result = spec.fn(ctx)
-                with transaction.atomic():
-                    _succeed(run.id, step_name, result)
+                try:
+                    with transaction.atomic():
+                        _succeed(run.id, step_run, result)
+                except StepCancelled:
+                    return _undo(run.id, spec, step_run)
+    except _Superseded:
+        return StepOutcome(status="superseded")
     except StepCancelled as exc:
-        StepRun.objects.filter(pk=step_run.pk).update(
-            status=StepRun.Status.SKIPPED, error=str(exc), finished_at=timezone.now()
-        )
-        return StepOutcome(status=StepRun.Status.SKIPPED)
+        return _stop(run.id, step_run, exc)
     except Exception as exc:
         return _fail(run.id, spec, step_run, exc)
     return StepOutcome(status=StepRun.Status.SUCCEEDED)
+
+
+def _undo(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun) -> StepOutcome:
+    """Undo the outside work of a step whose run stopped while it ran.
+
+    The run's own compensation passed this step by, since it was still running; its
+    effect (a captured charge, a booked parcel) is already out there, so it is undone
+    here. If that fails, the step is retried: its work is idempotent, and the retry ends
+    here again.
+    """
+    with transaction.atomic():
+        run = _lock(run_id)
+        if not _own(step_run).exists():
+            raise _Superseded(f"{step_run.name} of run {run_id} was taken over by another try.")
+        if spec.compensate is not None:
+            spec.compensate(_context(run, step_run))
+        now = timezone.now()
+        _own(step_run).update(
+            status=StepRun.Status.COMPENSATED if spec.compensate else StepRun.Status.SKIPPED,
+            error=f"The run became {run.status} while this step ran; its work was undone.",
+            finished_at=now,
+            compensated_at=now if spec.compensate else None,
+        )
+    return StepOutcome(status=StepRun.Status.COMPENSATED)
+
+
+def _stop(run_id: uuid.UUID, step_run: StepRun, exc: StepCancelled) -> StepOutcome:
+    """Skip a step that found its run or its subject stopped.
+
+    A run still running stops here too: its subject moved on without it (an order
+    cancelled or expired elsewhere), so it is cancelled and its completed steps undone,
+    rather than left running with nothing left to queue.
+    """
+    with transaction.atomic():
+        run = _lock(run_id)
+        now = timezone.now()
+        if not _own(step_run).update(
+            status=StepRun.Status.SKIPPED, error=str(exc), finished_at=now
+        ):
+            return StepOutcome(status="superseded")
+        if run.status == WorkflowRun.Status.RUNNING:
+            logger.warning("Run %s stops: %s says %s", run.pk, step_run.name, exc)
+            with _in_flow(run):
+                _compensate(run)
+            run.status = WorkflowRun.Status.CANCELLED
+            run.error = f"{step_run.name}: {exc}"
+            run.failure_reason = "cancelled"
+            run.finished_at = now
+            run.save(update_fields=["status", "error", "failure_reason", "finished_at"])
+    return StepOutcome(status=StepRun.Status.SKIPPED)
 
 
 def _fail(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun, exc: Exception) -> StepOutcome:
     error = f"{type(exc).__name__}: {exc}"
     tb = "".join(traceback.format_exception(exc))
     if spec.retry.should_retry(exc, step_run.attempts):
-        StepRun.objects.filter(pk=step_run.pk).update(
-            status=StepRun.Status.RETRYING, error=error, traceback=tb
-        )
         delay = spec.retry.delay(step_run.attempts)
+        retry_at = timezone.now() + timedelta(seconds=delay)
+        if not _own(step_run).update(
+            status=StepRun.Status.RETRYING, error=error, traceback=tb, retry_at=retry_at
+        ):
+            return StepOutcome(status="superseded")
         logger.warning(
             "Step %s of run %s failed, retry in %.1fs: %s", spec.name, run_id, delay, error
         )
         return StepOutcome(status=StepRun.Status.RETRYING, retry_in=delay)
-    logger.warning("Step %s of run %s failed for good: %s", spec.name, run_id, error)
     reason = exc.reason if isinstance(exc, StepFailed) else f"{spec.name}_failed"
     with transaction.atomic():
-        _fail_for_good(_lock(run_id), step_run, error=error, traceback_text=tb, reason=reason)
+        run = _lock(run_id)
+        if not _own(step_run).exists():
+            return StepOutcome(status="superseded")
+        logger.warning("Step %s of run %s failed for good: %s", spec.name, run_id, error)
+        _fail_for_good(run, step_run, error=error, traceback_text=tb, reason=reason)
     return StepOutcome(status=StepRun.Status.FAILED)
 
 
@@ -405,20 +487,23 @@ def workflow_retry(*, run: WorkflowRun) -> WorkflowRun:
 def workflow_resume_stalled() -> int:
     """Send again the steps whose message was lost; return how many.
 
-    A step queued long ago whose send failed (broker down at commit), or one "running"
-    far past its time limit (its worker died and the broker did not redeliver), is
-    queued again. A duplicate message is harmless: only one copy can start the step.
+    A step queued long ago whose send failed (broker down at commit), one "running"
+    far past its time limit (its worker died and the broker did not redeliver), or one
+    whose retry is long overdue (the delayed message died with its worker) is queued
+    again. A duplicate message is harmless: only one copy can start the step.
     """
     now = timezone.now()
     stall = timedelta(seconds=events_settings.WORKFLOW_STALL_SECONDS)
     candidates = StepRun.objects.filter(run__status=WorkflowRun.Status.RUNNING).filter(
-        status__in=[StepRun.Status.QUEUED, StepRun.Status.RUNNING]
+        status__in=[StepRun.Status.QUEUED, StepRun.Status.RUNNING, StepRun.Status.RETRYING]
     )
     resumed = 0
     for step_run in candidates.select_related("run"):
         spec = get(step_run.run.workflow).step(step_run.name)
         if step_run.status == StepRun.Status.QUEUED:
             stalled = step_run.queued_at is None or step_run.queued_at < now - stall
+        elif step_run.status == StepRun.Status.RETRYING:
+            stalled = step_run.retry_at is None or step_run.retry_at < now - stall
         else:
             limit = timedelta(seconds=spec.time_limit) + stall
             stalled = step_run.started_at is None or step_run.started_at < now - limit

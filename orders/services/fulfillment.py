@@ -337,10 +337,14 @@ def order_fail(*, order_id: int, reason: str) -> Order:
 
 @transaction.atomic
 def order_reopen(*, order_id: int) -> Order:
-    """Put a failed order back in fulfillment (its workflow is being retried)."""
+    """Put a failed order back in fulfillment (its workflow is being retried).
+
+    Only a failed order: a cancelled one (paid too late, cancelled by its customer) stays
+    cancelled, and one still in fulfillment has nothing to reopen.
+    """
     order = _lock(order_id)
     if order.status != Order.Status.FAILED:
-        return order
+        raise OrderNotActive(f"Order {order.pk} is {order.status}; only a failed order reopens.")
     order.status = Order.Status.PENDING
     order.failure_reason = ""
     order.save(update_fields=["status", "failure_reason", "updated_at"])

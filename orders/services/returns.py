@@ -21,6 +21,7 @@ NOT_RETURNABLE = "Only a fulfilled order can be returned; this one is {status}."
 TOO_LATE = "The return window of {days} days after fulfillment has closed."
 ALREADY_REQUESTED = "A return was already requested for this order."
 NOT_AWAITED = "This return is not waiting for a parcel; it is {status}."
+RUN_NOT_WAITING = "The return's workflow no longer waits for the parcel; it is {status}."
 
 
 @transaction.atomic
@@ -77,7 +78,10 @@ def return_receive(*, ret: Return) -> Return:
         payload={"order_id": ret.order_id, "return_id": ret.pk},
     )
     run = WorkflowRun.objects.get(workflow=RETURNS, subject_id=str(ret.pk))
-    workflow_signal(run=run, signal=PARCEL_RECEIVED, result={"received": True})
+    if not workflow_signal(run=run, signal=PARCEL_RECEIVED, result={"received": True}):
+        # The run stopped waiting (timed out, cancelled): receiving would lead nowhere.
+        run.refresh_from_db(fields=["status"])
+        raise Conflict(RUN_NOT_WAITING.format(status=run.status), extra={"workflow": run.status})
     return ret
 
 

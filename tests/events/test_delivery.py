@@ -1,10 +1,12 @@
 """Dispatch and delivery: one effect per (event, subscriber), retries, dead letters, replay."""
 
+from datetime import timedelta
 from functools import partial
 from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 import events.tasks
 from events import subscriptions
@@ -19,11 +21,12 @@ from events.models import (
 from events.services import (
     dead_letter_discard,
     dead_letter_replay,
+    delivery_resume_stalled,
     delivery_run,
     event_emit,
 )
 from events.services.dead_letters import DeadLetterNotOpen
-from events.services.delivery import deliveries_create
+from events.services.delivery import _record_failure, deliveries_create
 from orders.services import LineInput, order_place
 from tests.probe.models import Record
 
@@ -235,3 +238,57 @@ def test_events_that_arrive_in_order_never_wait(monkeypatch, django_capture_on_c
     assert sent == []
     cursor = SubscriberCursor.objects.get(subscriber="probe.first", aggregate_id="stream-2")
     assert (cursor.last_sequence, cursor.has_waiting) == (3, False)
+
+
+def test_a_failure_that_lands_after_another_copy_succeeded_changes_nothing(placed):
+    assert delivery_run(event_id=placed.id, subscriber=START_FULFILLMENT).status == "succeeded"
+
+    # The failing copy's handler rolled back; it records its failure only after the lock.
+    late = _record_failure(
+        sub=subscriptions.get(START_FULFILLMENT),
+        event_id=placed.id,
+        exc=HandlerBroke("lost the race"),
+        task_id="copy-2",
+        started_at=timezone.now(),
+        duration_ms=1,
+    )
+
+    assert late.status == "duplicate"
+    delivery = Delivery.objects.get(event=placed, subscriber=START_FULFILLMENT)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("succeeded", 1, "")
+    assert delivery.attempt_log.count() == 1
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_dead_delivery_waits_for_its_replay_and_a_stray_copy_does_not_run_it(
+    placed, register_subscriber
+):
+    handler = FailsUntilFixed()
+    name = register_subscriber("tests.fails_until_fixed", handler, max_attempts=1)
+    assert delivery_run(event_id=placed.id, subscriber=name).status == Delivery.Status.DEAD
+    handler.fixed = True
+
+    assert delivery_run(event_id=placed.id, subscriber=name).status == "duplicate"
+
+    assert handler.effects == []
+    assert Delivery.objects.get(event=placed, subscriber=name).status == Delivery.Status.DEAD
+
+
+def test_the_watchdog_resends_lost_messages_and_overdue_retries_once_per_stall(
+    placed, register_subscriber, monkeypatch
+):
+    name = register_subscriber("tests.always_fails", always_fails, max_attempts=5, backoff=0)
+    deliveries_create([(placed.id, placed.type)])  # dispatched: one pending row per subscriber
+    assert delivery_run(event_id=placed.id, subscriber=name).status == Delivery.Status.FAILED
+    long_ago = timezone.now() - timedelta(hours=1)
+    Delivery.objects.filter(event=placed, subscriber=name).update(retry_at=long_ago)
+    Delivery.objects.filter(event=placed, subscriber=START_FULFILLMENT).update(updated_at=long_ago)
+    sent: list[dict] = []
+    monkeypatch.setattr(
+        events.tasks, "deliver", SimpleNamespace(delay=lambda **kw: sent.append(kw))
+    )
+
+    assert delivery_resume_stalled() == 2
+    assert delivery_resume_stalled() == 0  # each counts as fresh again once resent
+
+    assert sorted(message["subscriber"] for message in sent) == [START_FULFILLMENT, name]

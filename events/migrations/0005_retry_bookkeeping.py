@@ -3,10 +3,11 @@
 from django.db import migrations, models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 
 def backfill(apps, schema_editor):
-    """Number new attempts after the logged ones; let existing streams look for waiters once."""
+    """Fill the new bookkeeping in from what the rows already say."""
     Delivery = apps.get_model("events", "Delivery")
     DeliveryAttempt = apps.get_model("events", "DeliveryAttempt")
     logged = (
@@ -18,6 +19,10 @@ def backfill(apps, schema_editor):
     )
     Delivery.objects.update(total_attempts=Coalesce(Subquery(logged), 0))
     apps.get_model("events", "SubscriberCursor").objects.update(has_waiting=True)
+    # Retries already scheduled count from now, so the watchdog can tell a lost one later.
+    now = timezone.now()
+    Delivery.objects.filter(status="failed").update(retry_at=now)
+    apps.get_model("events", "StepRun").objects.filter(status="retrying").update(retry_at=now)
 
 
 class Migration(migrations.Migration):
@@ -40,6 +45,20 @@ class Migration(migrations.Migration):
             field=models.BooleanField(
                 default=False,
                 help_text="Whether a later event may be waiting for its turn here (set when one waits, cleared when none is left).",
+            ),
+        ),
+        migrations.AddField(
+            model_name="delivery",
+            name="retry_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the next attempt is due, while it failed.", null=True
+            ),
+        ),
+        migrations.AddField(
+            model_name="steprun",
+            name="retry_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the next attempt is due, while retrying.", null=True
             ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

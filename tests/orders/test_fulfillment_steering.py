@@ -1,0 +1,70 @@
+"""Steering an order's runs when the order has moved on: a clear conflict, nothing changed."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events.models import StepRun, WorkflowRun
+from events.workflows import workflow_cancel
+from events.workflows.engine import step_execute, workflow_compensate, workflow_fire_timers
+from orders.models import Order, Return
+from orders.services import return_request
+from tests.events.test_admin_actions import place, run_steps, start_fulfillment, steps
+
+pytestmark = pytest.mark.django_db
+
+S = StepRun.Status
+FULFILLMENT_STEPS = (
+    "reserve_stock",
+    "charge_payment",
+    "create_shipment",
+    "send_confirmation",
+    "complete_order",
+)
+
+
+def test_the_run_of_an_order_cancelled_for_want_of_payment_cannot_be_retried(
+    staff_client, customer, catalog
+):
+    order = place(customer, token="tok_async")
+    run = start_fulfillment(order)
+    run_steps(run, "reserve_stock", "charge_payment")
+    assert steps(run)["charge_payment"] == S.WAITING
+    StepRun.objects.filter(run=run, name="charge_payment").update(
+        wait_deadline=timezone.now() - timedelta(seconds=1)
+    )
+    assert workflow_fire_timers() == 1
+    workflow_compensate(run_id=run.id)
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert run.steps.get(name="charge_payment").error.startswith("No 'payment.confirmed'")
+
+    response = staff_client.post(f"/api/workflows/{run.pk}/retry/")
+
+    assert response.status_code == 409
+    assert "only a failed order reopens" in str(response.json())
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.FAILED
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+
+
+def test_receiving_the_parcel_of_a_return_whose_run_stopped_waiting_is_a_conflict(
+    staff_client, customer, catalog
+):
+    order = place(customer)
+    run_steps(start_fulfillment(order), *FULFILLMENT_STEPS)
+    order.refresh_from_db()
+    assert order.status == Order.Status.FULFILLED
+    ret = return_request(order=order, reason="too small")
+    returns_run = WorkflowRun.objects.get(workflow="orders.returns", subject_id=str(ret.pk))
+    step_execute(run_id=returns_run.pk, step_name="await_parcel", task_id="t-await")
+    workflow_cancel(run=returns_run, reason="operator_request")
+
+    response = staff_client.post(f"/api/returns/{ret.pk}/receive/")
+
+    assert response.status_code == 409
+    assert "no longer waits for the parcel" in str(response.json())
+    ret.refresh_from_db()
+    assert (ret.status, ret.received_at) == (Return.Status.AWAITING_PARCEL, None)
