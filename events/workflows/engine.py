@@ -207,6 +207,9 @@ def step_execute(*, run_id: uuid.UUID | str, step_name: str, task_id: str = "") 
         with _in_flow(run):
             if spec.atomic:
                 with transaction.atomic():
+                    # The run is locked before whatever the step locks, as on every path
+                    # that changes a run and its subject (cancel, signal, compensation).
+                    _lock(run.id)
                     _succeed(run.id, step_run, spec.fn(ctx))
             else:
                 result = spec.fn(ctx)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from events.models import WorkflowRun
 from events.services import event_emit
+from project.errors import Conflict
 
 from .. import carrier, gateway
 from ..models import Order, Payment, Product, Shipment
@@ -17,9 +18,16 @@ FULFILLMENT = "orders.fulfillment"
 PAYMENT_CONFIRMED = "payment.confirmed"
 
 
-def fulfillment_run(*, order_id: int) -> WorkflowRun | None:
-    """The order's fulfillment run, if it has started: there is one per order."""
-    return WorkflowRun.objects.filter(workflow=FULFILLMENT, subject_id=str(order_id)).first()
+def fulfillment_run(*, order_id: int, lock: bool = False) -> WorkflowRun | None:
+    """The order's fulfillment run, if it has started: there is one per order.
+
+    With ``lock``, the run's row is locked. Every path that touches both locks the run
+    before the order and its payment, as the workflow engine does, so a cancel, a
+    compensation and a gateway callback on one order wait for each other instead of
+    deadlocking.
+    """
+    runs = WorkflowRun.objects.filter(workflow=FULFILLMENT, subject_id=str(order_id))
+    return (runs.select_for_update() if lock else runs).first()
 
 
 class OutOfStock(Exception):
@@ -107,15 +115,20 @@ def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Pay
     from events.workflows import workflow_signal
 
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(charge_id=charge_id).first()
-        if payment is None:
+        order_id = Payment.objects.filter(charge_id=charge_id).values_list("order_id", flat=True)
+        if not order_id:
             raise UnknownCharge(f"No payment with charge id {charge_id!r}.")
+        run = fulfillment_run(order_id=order_id[0], lock=True)
+        payment = Payment.objects.select_for_update().get(charge_id=charge_id)
         if payment.status != Payment.Status.PENDING:
             return payment
         gateway.settle(charge_id=charge_id, succeeded=succeeded)
-        run = fulfillment_run(order_id=payment.order_id)
         if succeeded:
-            payment = _record_capture(order_id=payment.order_id, charge_id=charge_id)
+            try:
+                payment = _record_capture(order_id=payment.order_id, charge_id=charge_id)
+            except OrderNotActive as exc:
+                # Cancelled while the charge was pending: the money went straight back.
+                raise Conflict(f"{exc} The charge was refunded.") from exc
             if run is not None:
                 workflow_signal(run=run, signal=PAYMENT_CONFIRMED, result={"confirmed": True})
             return payment

@@ -138,10 +138,10 @@ def _create(
 @transaction.atomic
 def order_cancel(*, order: Order, reason: str = "customer_request") -> Order:
     """Cancel the order: its fulfillment run undoes its work (refund, release stock)."""
+    run = fulfillment_run(order_id=order.pk, lock=True)  # the run first, then the order
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status not in Order.CANCELLABLE:
         raise Conflict(CANNOT_CANCEL.format(status=order.status), extra={"status": order.status})
-    run = fulfillment_run(order_id=order.pk)
     if run is not None and not run.is_terminal:
         workflow_cancel(run=run, reason=reason)  # its on_cancel hook marks the order cancelled
     return order_mark_cancelled(order_id=order.pk, reason=reason)

@@ -8,7 +8,8 @@ from django.utils import timezone
 from events.models import StepRun, WorkflowRun
 from events.workflows import workflow_cancel
 from events.workflows.engine import step_execute, workflow_compensate, workflow_fire_timers
-from orders.models import Order, Return
+from orders import gateway
+from orders.models import Order, Payment, Return
 from orders.services import return_request
 from tests.events.test_admin_actions import place, run_steps, start_fulfillment, steps
 
@@ -68,3 +69,30 @@ def test_receiving_the_parcel_of_a_return_whose_run_stopped_waiting_is_a_conflic
     assert "no longer waits for the parcel" in str(response.json())
     ret.refresh_from_db()
     assert (ret.status, ret.received_at) == (Return.Status.AWAITING_PARCEL, None)
+
+
+def test_a_confirmation_for_an_order_cancelled_while_its_charge_was_pending_is_a_conflict(
+    client, customer, catalog
+):
+    order = place(customer, token="tok_async")
+    run_steps(start_fulfillment(order), "reserve_stock", "charge_payment")
+    payment = Payment.objects.get(order=order)
+    assert payment.status == Payment.Status.PENDING
+    # The moment between the charge going pending and its step parking: the order is
+    # cancelled, and the run's compensation has not voided the charge yet.
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+    body = gateway.callback_body(charge_id=payment.charge_id, succeeded=True)
+
+    response = client.post(
+        "/api/payments/callback/",
+        body,
+        content_type="application/json",
+        headers={gateway.SIGNATURE_HEADER: gateway.sign(body)},
+    )
+
+    assert response.status_code == 409
+    assert "The charge was refunded." in str(response.json())
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING  # voided by the compensation, not here
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
