@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import subscriptions
@@ -147,9 +147,9 @@ def _lock_cursor(subscriber: str, event: Event) -> SubscriberCursor:
     return found
 
 
-def _predecessor(subscriber: subscriptions.Subscriber, event: Event) -> uuid.UUID | None:
-    """The subscriber's previous event in the same aggregate, if any."""
-    return (
+def _predecessor_done(subscriber: subscriptions.Subscriber, event: Event) -> bool:
+    """Whether the subscriber's previous event of the aggregate (if any) is done: one query."""
+    done = (
         Event.objects.filter(
             aggregate_type=event.aggregate_type,
             aggregate_id=event.aggregate_id,
@@ -157,19 +157,17 @@ def _predecessor(subscriber: subscriptions.Subscriber, event: Event) -> uuid.UUI
             type__in=subscriber.event_types,
         )
         .order_by("-sequence")
-        .values_list("id", flat=True)
+        .annotate(
+            done=Exists(
+                Delivery.objects.filter(
+                    event=OuterRef("pk"), subscriber=subscriber.name, status__in=DONE
+                )
+            )
+        )
+        .values_list("done", flat=True)
         .first()
     )
-
-
-def _predecessor_done(subscriber: subscriptions.Subscriber, event: Event) -> bool:
-    previous = _predecessor(subscriber, event)
-    return (
-        previous is None
-        or Delivery.objects.filter(
-            event_id=previous, subscriber=subscriber.name, status__in=DONE
-        ).exists()
-    )
+    return done is None or bool(done)
 
 
 def release_successor(*, subscriber: str, event: Event) -> bool:
