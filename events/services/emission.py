@@ -6,10 +6,12 @@ SQLite the same three writes run as three plain statements.
 """
 
 import uuid
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 from django.utils import timezone
 
 from .. import types
@@ -60,6 +62,11 @@ VALUES ({", ".join(["%s"] * (len(_EVENT_COLUMNS) + 1))})
 """
 
 
+@cache
+def _event_fields() -> list[Field]:
+    return [Event._meta.get_field(column) for column in _EVENT_COLUMNS]
+
+
 class EmitOutsideTransaction(RuntimeError):
     """An event must commit with its change; outside a transaction it could not."""
 
@@ -78,7 +85,8 @@ def event_emit(
     Correlation and causation default to those of the event being handled, if any, so a
     whole flow shares one correlation id.
     """
-    if not connection.in_atomic_block:
+    conn = transaction.get_connection()  # once: every ``connection.x`` is a lookup
+    if not conn.in_atomic_block:
         raise EmitOutsideTransaction(
             f"event_emit({type!r}) must run inside transaction.atomic() with its change."
         )
@@ -100,9 +108,9 @@ def event_emit(
         causation_id=causation_id,
         payload=payload,
     )
-    event.sequence = _store(event)
+    event.sequence = _store(event, conn)
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = conn.alias
     # Fast path: publish as soon as the transaction commits. If that fails (broker down,
     # process killed), the row stays pending and the relay or the sweeper publishes it.
     from .relay import outbox_publish
@@ -111,16 +119,15 @@ def event_emit(
     return event
 
 
-def _store(event: Event) -> int:
+def _store(event: Event, conn: BaseDatabaseWrapper) -> int:
     """Write the event and its outbox row; return the event's sequence."""
     stream = [event.aggregate_type, event.aggregate_id]
     values = [
-        Event._meta.get_field(column).get_db_prep_save(getattr(event, column), connection)
-        for column in _EVENT_COLUMNS
+        field.get_db_prep_save(getattr(event, field.attname), conn) for field in _event_fields()
     ]
     event_id, created_at = values[0], values[5]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
             cursor.execute(_EMIT_POSTGRES, [*stream, *values, created_at])
             return cursor.fetchone()[0]
         cursor.execute(_NEXT_SEQUENCE, stream)
