@@ -242,13 +242,14 @@ def _undo(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun) -> StepOutcome:
         if spec.compensate is not None:
             spec.compensate(_context(run, step_run))
         now = timezone.now()
+        status = StepRun.Status.COMPENSATED if spec.compensate else StepRun.Status.SKIPPED
         _own(step_run).update(
-            status=StepRun.Status.COMPENSATED if spec.compensate else StepRun.Status.SKIPPED,
+            status=status,
             error=f"The run became {run.status} while this step ran; its work was undone.",
             finished_at=now,
             compensated_at=now if spec.compensate else None,
         )
-    return StepOutcome(status=StepRun.Status.COMPENSATED)
+    return StepOutcome(status=status)
 
 
 def _stop(run_id: uuid.UUID, step_run: StepRun, exc: StepCancelled) -> StepOutcome:
