@@ -4,7 +4,12 @@ from celery import shared_task
 
 from .retry import countdown
 from .services import delivery_resume_stalled, delivery_run, outbox_sweep
-from .workflows.engine import workflow_compensate, workflow_fire_timers, workflow_resume_stalled
+from .workflows.engine import (
+    step_compensate,
+    workflow_compensate,
+    workflow_fire_timers,
+    workflow_resume_stalled,
+)
 
 
 # Deliveries and their attempts are the record: no result rows are written.
@@ -34,6 +39,19 @@ def sweep_outbox() -> int:
 def compensate_workflow(run_id: str) -> str:
     """Undo a failed run's completed steps in reverse order, then mark it failed."""
     return workflow_compensate(run_id=run_id).status
+
+
+@shared_task(
+    name="events.compensate_step",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=3,  # then the watchdog sends it again, once per stall period
+)
+def compensate_step(run_id: str, step: str) -> str:
+    """Undo a step that completed after its run stopped."""
+    return step_compensate(run_id=run_id, step_name=step).status
 
 
 @shared_task(name="events.resume_stalled")

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
             model_name="steprun",
             name="retry_at",
             field=models.DateTimeField(
-                blank=True, help_text="When the next attempt is due, while retrying.", null=True
+                blank=True, help_text="When the next attempt is due, while retrying; for a step that finished after its run stopped, when its compensation was sent.", null=True
             ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

@@ -87,7 +87,10 @@ class StepRun(models.Model):
     task_id = models.CharField(max_length=255, blank=True, help_text="Celery id of the last try.")
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When it was last sent.")
     retry_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the next attempt is due, while retrying."
+        null=True,
+        blank=True,
+        help_text="When the next attempt is due, while retrying; for a step that finished "
+        "after its run stopped, when its compensation was sent.",
     )
     waiting_for = models.CharField(
         max_length=100, blank=True, help_text="Signal the step waits for, while waiting."

@@ -102,7 +102,9 @@ def delivery_run(
             cursor.last_sequence = max(cursor.last_sequence, event.sequence)
             # Most streams never have an early arrival: look for one only when one waited.
             if cursor.has_waiting:
-                cursor.has_waiting = release_successor(subscriber=sub.name, event=event)
+                cursor.has_waiting = release_successor(
+                    subscriber=sub.name, event=event
+                ) or _any_waiting(sub.name, event)
             cursor.save(update_fields=["last_sequence", "has_waiting", "updated_at"])
         return DeliveryOutcome(status=Delivery.Status.SUCCEEDED)
     except Exception as exc:
@@ -168,6 +170,17 @@ def _predecessor_done(subscriber: subscriptions.Subscriber, event: Event) -> boo
         .first()
     )
     return done is None or bool(done)
+
+
+def _any_waiting(subscriber: str, event: Event) -> bool:
+    """Whether any of the subscriber's events of this aggregate waits (a replay can leave
+    one behind an event that just ran out of turn)."""
+    return Delivery.objects.filter(
+        subscriber=subscriber,
+        status=Delivery.Status.WAITING,
+        event__aggregate_type=event.aggregate_type,
+        event__aggregate_id=event.aggregate_id,
+    ).exists()
 
 
 def release_successor(*, subscriber: str, event: Event) -> bool:

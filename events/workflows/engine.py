@@ -217,7 +217,7 @@ def step_execute(*, run_id: uuid.UUID | str, step_name: str, task_id: str = "") 
                     with transaction.atomic():
                         _succeed(run.id, step_run, result)
                 except StepCancelled:
-                    return _undo(run.id, spec, step_run)
+                    return _finished_late(run.id, spec, step_run, result)
     except _Superseded:
         return StepOutcome(status="superseded")
     except StepCancelled as exc:
@@ -227,29 +227,65 @@ def step_execute(*, run_id: uuid.UUID | str, step_name: str, task_id: str = "") 
     return StepOutcome(status=StepRun.Status.SUCCEEDED)
 
 
-def _undo(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun) -> StepOutcome:
-    """Undo the outside work of a step whose run stopped while it ran.
+def _finished_late(
+    run_id: uuid.UUID, spec: StepSpec, step_run: StepRun, result: Any
+) -> StepOutcome:
+    """Record outside work that finished after its run stopped, and have it undone.
 
-    The run's own compensation passed this step by, since it was still running; its
-    effect (a captured charge, a booked parcel) is already out there, so it is undone
-    here. If that fails, the step is retried: its work is idempotent, and the retry ends
-    here again.
+    The run's compensation passed this step by while it was running, but its effect (a
+    captured charge, a booked parcel) is out there now. The step is recorded as done,
+    which is the truth, and its compensation is sent as a task of its own: it retries
+    a few times, and the watchdog sends it again while the step is still in effect.
     """
     with transaction.atomic():
         run = _lock(run_id)
-        if not _own(step_run).exists():
-            raise _Superseded(f"{step_run.name} of run {run_id} was taken over by another try.")
+        note = f"Finished after its run became {run.status}."
         if spec.compensate is not None:
-            spec.compensate(_context(run, step_run))
+            note += " Its compensation undoes it."
         now = timezone.now()
-        status = StepRun.Status.COMPENSATED if spec.compensate else StepRun.Status.SKIPPED
-        _own(step_run).update(
-            status=status,
-            error=f"The run became {run.status} while this step ran; its work was undone.",
+        updated = _own(step_run).update(
+            status=StepRun.Status.SUCCEEDED,
+            result=result.result if isinstance(result, Wait) else result,
             finished_at=now,
-            compensated_at=now if spec.compensate else None,
+            retry_at=now,  # when its compensation was sent
+            error=note,
+            traceback="",
         )
-    return StepOutcome(status=status)
+        if not updated:
+            return StepOutcome(status="superseded")
+        if spec.compensate is not None:
+            _send_step_compensation(run.pk, step_run.name)
+    return StepOutcome(status="late")
+
+
+def _send_step_compensation(run_id: uuid.UUID, step_name: str) -> None:
+    from ..tasks import compensate_step
+
+    transaction.on_commit(
+        lambda: compensate_step.delay(run_id=str(run_id), step=step_name), robust=True
+    )
+
+
+def step_compensate(*, run_id: uuid.UUID | str, step_name: str) -> StepRun:
+    """Undo one completed step of a stopped run, if it is still in effect.
+
+    A run that stopped (cancelled, failed) undoes its completed steps; a step that
+    completed only afterwards is undone here. A run retried meanwhile keeps the step:
+    its work counts again.
+    """
+    with transaction.atomic():
+        run = _lock(run_id)
+        step_run = run.steps.get(name=step_name)
+        spec = get(run.workflow).step(step_name)
+        stopped = run.status in (WorkflowRun.Status.CANCELLED, WorkflowRun.Status.FAILED)
+        if not stopped or step_run.status != StepRun.Status.SUCCEEDED or spec.compensate is None:
+            return step_run
+        with _in_flow(run):
+            spec.compensate(_context(run, step_run))
+        step_run.status = StepRun.Status.COMPENSATED
+        step_run.compensated_at = timezone.now()
+        step_run.save(update_fields=["status", "compensated_at"])
+    return step_run
 
 
 def _stop(run_id: uuid.UUID, step_run: StepRun, exc: StepCancelled) -> StepOutcome:
@@ -475,6 +511,7 @@ def workflow_retry(*, run: WorkflowRun) -> WorkflowRun:
         waiting_for="",
         wait_deadline=None,
         timeout_reason="",
+        retry_at=None,
     )
     run.status = WorkflowRun.Status.RUNNING
     run.error = ""
@@ -516,12 +553,41 @@ def workflow_resume_stalled() -> int:
         with transaction.atomic():
             run = _lock(step_run.run_id)
             fresh = StepRun.objects.get(pk=step_run.pk)
-            if run.status == WorkflowRun.Status.RUNNING and fresh.status == step_run.status:
+            # Still exactly as it was read: no try started or retried it since.
+            unchanged = all(
+                getattr(fresh, name) == getattr(step_run, name)
+                for name in ("status", "attempts", "task_id", "queued_at", "retry_at")
+            )
+            if run.status == WorkflowRun.Status.RUNNING and unchanged:
                 logger.warning("Resuming stalled step %s of run %s", fresh.name, run.pk)
                 _queue(run, fresh)
                 resumed += 1
     resumed += _resume_stalled_compensations(now - stall)
+    resumed += _resume_step_compensations(now - stall)
     return resumed
+
+
+def _resume_step_compensations(cutoff) -> int:  # type: ignore[no-untyped-def]
+    """Send again, once per stall period, the undo of a step still in effect in a stopped run.
+
+    Only a step that completed after its run stopped can be in that state: a run's own
+    compensation undoes its completed steps in the transaction that stops it.
+    """
+    in_effect = StepRun.objects.filter(
+        status=StepRun.Status.SUCCEEDED,
+        retry_at__lt=cutoff,
+        run__status__in=[WorkflowRun.Status.CANCELLED, WorkflowRun.Status.FAILED],
+    ).select_related("run")
+    resent = 0
+    for step_run in in_effect:
+        if get(step_run.run.workflow).step(step_run.name).compensate is None:
+            continue
+        logger.warning("Resending the compensation of %s of run %s", step_run.name, step_run.run_id)
+        with transaction.atomic():
+            StepRun.objects.filter(pk=step_run.pk).update(retry_at=timezone.now())
+            _send_step_compensation(step_run.run_id, step_run.name)
+        resent += 1
+    return resent
 
 
 def _resume_stalled_compensations(cutoff) -> int:  # type: ignore[no-untyped-def]

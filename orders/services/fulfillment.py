@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from events.models import WorkflowRun
 from events.services import event_emit
-from project.errors import Conflict
 
 from .. import carrier, gateway
 from ..models import Order, Payment, Product, Shipment
@@ -118,17 +117,22 @@ def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Pay
         order_id = Payment.objects.filter(charge_id=charge_id).values_list("order_id", flat=True)
         if not order_id:
             raise UnknownCharge(f"No payment with charge id {charge_id!r}.")
+        # The run, the order, the payment: the order every path takes them in.
         run = fulfillment_run(order_id=order_id[0], lock=True)
+        order = _lock(order_id[0])
         payment = Payment.objects.select_for_update().get(charge_id=charge_id)
         if payment.status != Payment.Status.PENDING:
             return payment
         gateway.settle(charge_id=charge_id, succeeded=succeeded)
+        if succeeded and order.status != Order.Status.RESERVED:
+            # Cancelled while the charge was pending: the money goes straight back, and
+            # the order was never paid.
+            gateway.refund(charge_id=charge_id)
+            payment.status = Payment.Status.VOIDED
+            payment.save(update_fields=["status"])
+            return payment
         if succeeded:
-            try:
-                payment = _record_capture(order_id=payment.order_id, charge_id=charge_id)
-            except OrderNotActive as exc:
-                # Cancelled while the charge was pending: the money went straight back.
-                raise Conflict(f"{exc} The charge was refunded.") from exc
+            payment = _record_capture(order_id=payment.order_id, charge_id=charge_id)
             if run is not None:
                 workflow_signal(run=run, signal=PAYMENT_CONFIRMED, result={"confirmed": True})
             return payment
@@ -358,6 +362,12 @@ def order_reopen(*, order_id: int) -> Order:
     order = _lock(order_id)
     if order.status != Order.Status.FAILED:
         raise OrderNotActive(f"Order {order.pk} is {order.status}; only a failed order reopens.")
+    payment = Payment.objects.filter(order=order).first()
+    if payment is not None and payment.status in (Payment.Status.REFUNDED, Payment.Status.VOIDED):
+        raise OrderNotActive(
+            f"Order {order.pk}'s payment was {payment.status}: it cannot be charged again, "
+            "so the order does not reopen. Place a new order instead."
+        )
     order.status = Order.Status.PENDING
     order.failure_reason = ""
     order.save(update_fields=["status", "failure_reason", "updated_at"])

@@ -66,6 +66,8 @@ def return_await_parcel(*, return_id: int) -> Return:
 @transaction.atomic
 def return_receive(*, ret: Return) -> Return:
     """The warehouse has the parcel: the waiting workflow goes on to restock and refund."""
+    # The run before the return, as the engine's compensation (which rejects it) takes them.
+    run = WorkflowRun.objects.select_for_update().get(workflow=RETURNS, subject_id=str(ret.pk))
     ret = _lock(ret.pk)
     if ret.status != Return.Status.AWAITING_PARCEL:
         raise Conflict(NOT_AWAITED.format(status=ret.status), extra={"status": ret.status})
@@ -77,7 +79,6 @@ def return_receive(*, ret: Return) -> Return:
         aggregate_id=ret.order_id,
         payload={"order_id": ret.order_id, "return_id": ret.pk},
     )
-    run = WorkflowRun.objects.get(workflow=RETURNS, subject_id=str(ret.pk))
     if not workflow_signal(run=run, signal=PARCEL_RECEIVED, result={"received": True}):
         # The run stopped waiting (timed out, cancelled): receiving would lead nowhere.
         run.refresh_from_db(fields=["status"])

@@ -24,6 +24,7 @@ from events.services import (
     delivery_resume_stalled,
     delivery_run,
     event_emit,
+    event_replay,
 )
 from events.services.dead_letters import DeadLetterNotOpen
 from events.services.delivery import _record_failure, deliveries_create
@@ -292,3 +293,34 @@ def test_the_watchdog_resends_lost_messages_and_overdue_retries_once_per_stall(
     assert delivery_resume_stalled() == 0  # each counts as fresh again once resent
 
     assert sorted(message["subscriber"] for message in sent) == [START_FULFILLMENT, name]
+
+
+def test_a_replayed_event_still_waiting_is_woken_even_after_a_later_one_ran_out_of_turn(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    def tick(n: int):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            return event_emit(type="probe.tick", aggregate_id="stream-3", payload={"n": n})
+
+    first, second = tick(1), tick(2)
+    for event in (first, second):
+        assert delivery_run(event_id=event.id, subscriber="probe.first").status == "succeeded"
+    sent: list[dict] = []
+    monkeypatch.setattr(
+        events.tasks, "deliver", SimpleNamespace(delay=lambda **kw: sent.append(kw))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        event_replay(subscriber="probe.first", aggregate_type="probe", aggregate_id="stream-3")
+    sent.clear()
+
+    # The replayed second event arrives first and waits; a new, third event runs at once.
+    assert delivery_run(event_id=second.id, subscriber="probe.first").status == "waiting"
+    third = tick(3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_run(event_id=third.id, subscriber="probe.first").status == "succeeded"
+    assert sent == []
+    # The replayed first event runs: the second, still waiting, is sent on.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_run(event_id=first.id, subscriber="probe.first").status == "succeeded"
+
+    assert sent == [{"event_id": str(second.id), "subscriber": "probe.first"}]

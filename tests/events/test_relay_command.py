@@ -14,6 +14,7 @@ from django.db import transaction
 from events.management.commands import relay as relay_command
 from events.models import OutboxEvent
 from events.services import event_emit
+from events.services.relay import PublishRound
 
 # The command manages its own connections, as a long-running process does.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,3 +68,31 @@ def test_during_an_outage_the_relay_offers_one_row_per_poll_then_a_full_batch_ag
     assert "Broker takes messages again" in messages
     assert messages[-1] == "Relay stopped"
     assert signal.getsignal(signal.SIGTERM) == handler_before  # the command handed it back
+
+
+def test_an_empty_claim_during_an_outage_does_not_end_it(broker, monkeypatch, caplog):
+    broker.refuse.add("all")
+    emit(2)
+    limits: list[int] = []
+    real_round = relay_command.outbox_publish_round
+
+    def recording_round(*, limit: int):  # type: ignore[no-untyped-def]
+        limits.append(limit)
+        if len(limits) == 2:
+            # Another relay holds every pending row: this one claims nothing.
+            return PublishRound(0, refused=False)
+        if len(limits) == 3:
+            broker.refuse.clear()
+        outcome = real_round(limit=limit)
+        if not OutboxEvent.objects.pending().exists():
+            os.kill(os.getpid(), signal.SIGTERM)
+        return outcome
+
+    monkeypatch.setattr(relay_command, "outbox_publish_round", recording_round)
+
+    with caplog.at_level(logging.INFO, logger="events.relay"):
+        call_command("relay", "--interval=0.01", "--batch-size=50")
+
+    assert limits == [50, 1, 1, 50]
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages.count("Broker takes messages again") == 1

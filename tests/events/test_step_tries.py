@@ -4,15 +4,18 @@ Each test sets up the rows one moment of a race leaves behind, then runs the ste
 the watchdog) as the worker would; the real workers are in tests/integration.
 """
 
+import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
+import events.tasks
 from events.models import StepRun, WorkflowRun
 from events.workflows import StepCancelled, Workflow, engine, workflow_cancel
 from events.workflows import definition as workflows
-from events.workflows.engine import step_execute, workflow_resume_stalled
+from events.workflows.engine import step_compensate, step_execute, workflow_resume_stalled
 from tests.probe.models import Record
 from tests.probe.workflows import a, c
 
@@ -106,8 +109,18 @@ def test_a_step_whose_subject_moved_on_stops_the_run_and_undoes_what_was_done(mo
     assert records() == ["undo-a"]
 
 
-def test_outside_work_that_finishes_after_its_run_was_cancelled_is_undone_by_the_step(
-    monkeypatch,
+@pytest.fixture
+def compensations(monkeypatch) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The ``events.compensate_step`` messages sent, in order."""
+    calls: list[dict] = []
+    monkeypatch.setattr(
+        events.tasks, "compensate_step", SimpleNamespace(delay=lambda **kw: calls.append(kw))
+    )
+    return calls
+
+
+def test_outside_work_that_finishes_after_its_run_was_cancelled_is_undone_after(
+    monkeypatch, compensations, django_capture_on_commit_callbacks
 ):
     run = make_run(S.SUCCEEDED, S.QUEUED)
     real_body = c.fn
@@ -120,16 +133,56 @@ def test_outside_work_that_finishes_after_its_run_was_cancelled_is_undone_by_the
     monkeypatch.setattr(c, "fn", body)
     monkeypatch.setattr(c, "atomic", False)
 
-    assert step_execute(run_id=run.pk, step_name=c.name, task_id="t-1").status == S.COMPENSATED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert step_execute(run_id=run.pk, step_name=c.name, task_id="t-1").status == "late"
 
     run.refresh_from_db()
     assert run.status == WorkflowRun.Status.CANCELLED
-    done = step(run, c.name)
-    assert done.status == S.COMPENSATED
-    assert done.compensated_at is not None
-    assert "became cancelled while this step ran" in done.error
-    # The cancel undid a (c was still running then); the step undid its own work after.
+    late = step(run, c.name)
+    assert (late.status, late.result) == (S.SUCCEEDED, {"c": "done"})
+    assert late.error == "Finished after its run became cancelled. Its compensation undoes it."
+    assert compensations == [{"run_id": str(run.pk), "step": c.name}]
+    # The cancel undid a (c was still running then); c's own undo is a task of its own.
+    assert records() == ["c", "undo-a"]
+
+    assert step_compensate(run_id=run.pk, step_name=c.name).status == S.COMPENSATED
+    assert step_compensate(run_id=run.pk, step_name=c.name).status == S.COMPENSATED
     assert records() == ["c", "undo-a", "undo-c"]
+
+
+def test_an_undo_that_fails_is_sent_again_until_it_goes_through(
+    monkeypatch, compensations, django_capture_on_commit_callbacks
+):
+    run = make_run(S.COMPENSATED, S.SUCCEEDED, retry_at=timezone.now())
+    WorkflowRun.objects.filter(pk=run.pk).update(status=WorkflowRun.Status.CANCELLED)
+    outage = {"down": True}
+
+    def undo_c(ctx):  # type: ignore[no-untyped-def]
+        if outage["down"]:
+            raise ConnectionError("the carrier is down")
+        Record.objects.create(
+            subscriber="undo-c", aggregate_id=ctx.subject_id, sequence=1, event_id=uuid.uuid4()
+        )
+
+    monkeypatch.setattr(c, "compensate", undo_c)
+
+    with pytest.raises(ConnectionError):
+        step_compensate(run_id=run.pk, step_name=c.name)
+    assert step(run, c.name).status == S.SUCCEEDED  # still in effect
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workflow_resume_stalled() == 0  # not overdue yet
+    StepRun.objects.filter(run=run, name=c.name).update(
+        retry_at=timezone.now() - timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workflow_resume_stalled() == 1
+        assert workflow_resume_stalled() == 0  # sent once per stall period
+    assert compensations == [{"run_id": str(run.pk), "step": c.name}]
+
+    outage["down"] = False
+    assert step_compensate(run_id=run.pk, step_name=c.name).status == S.COMPENSATED
+    assert records() == ["undo-c"]
 
 
 def test_a_retry_whose_message_was_lost_is_queued_again_once_it_is_long_overdue(

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from events.models import StepRun, WorkflowRun
+from events.models import Event, StepRun, WorkflowRun
 from events.workflows import workflow_cancel
 from events.workflows.engine import step_execute, workflow_compensate, workflow_fire_timers
 from orders import gateway
-from orders.models import Order, Payment, Return
+from orders.models import GatewayCharge, Order, Payment, Return
 from orders.services import return_request
 from tests.events.test_admin_actions import place, run_steps, start_fulfillment, steps
 
@@ -71,7 +71,7 @@ def test_receiving_the_parcel_of_a_return_whose_run_stopped_waiting_is_a_conflic
     assert (ret.status, ret.received_at) == (Return.Status.AWAITING_PARCEL, None)
 
 
-def test_a_confirmation_for_an_order_cancelled_while_its_charge_was_pending_is_a_conflict(
+def test_a_confirmation_for_an_order_cancelled_while_its_charge_was_pending_gives_it_back(
     client, customer, catalog
 ):
     order = place(customer, token="tok_async")
@@ -79,7 +79,7 @@ def test_a_confirmation_for_an_order_cancelled_while_its_charge_was_pending_is_a
     payment = Payment.objects.get(order=order)
     assert payment.status == Payment.Status.PENDING
     # The moment between the charge going pending and its step parking: the order is
-    # cancelled, and the run's compensation has not voided the charge yet.
+    # cancelled, and nothing has voided the charge yet.
     Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
     body = gateway.callback_body(charge_id=payment.charge_id, succeeded=True)
 
@@ -90,9 +90,31 @@ def test_a_confirmation_for_an_order_cancelled_while_its_charge_was_pending_is_a
         headers={gateway.SIGNATURE_HEADER: gateway.sign(body)},
     )
 
-    assert response.status_code == 409
-    assert "The charge was refunded." in str(response.json())
+    assert response.status_code == 200
+    assert response.json() == {"charge_id": payment.charge_id, "payment_status": "voided"}
     payment.refresh_from_db()
-    assert payment.status == Payment.Status.PENDING  # voided by the compensation, not here
+    assert payment.status == Payment.Status.VOIDED
+    charge = GatewayCharge.objects.get(charge_id=payment.charge_id)
+    assert charge.status == GatewayCharge.Status.REFUNDED  # the money went back
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
+    assert not Event.objects.filter(aggregate_id=str(order.pk), type="payment.captured").exists()
+
+
+def test_a_failed_order_whose_payment_was_refunded_does_not_reopen(staff_client, customer, catalog):
+    order = place(customer)
+    run = start_fulfillment(order)
+    run_steps(run, "reserve_stock", "charge_payment")
+    # What a shipment that failed for good leaves behind, once compensated.
+    Payment.objects.filter(order=order).update(status=Payment.Status.REFUNDED)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED)
+    WorkflowRun.objects.filter(pk=run.pk).update(status=WorkflowRun.Status.FAILED)
+
+    response = staff_client.post(f"/api/workflows/{run.pk}/retry/")
+
+    assert response.status_code == 409
+    assert "cannot be charged again" in str(response.json())
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.FAILED
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED

@@ -65,12 +65,14 @@ class Command(BaseCommand):
                     raise CommandError(
                         "The broker refused a message; what was not published stays pending."
                     )
-                if refused != broker_down:
-                    broker_down = refused
-                    if broker_down:
-                        logger.warning("Broker refuses messages; offering one row per poll")
-                    else:
-                        logger.info("Broker takes messages again")
+                # Only a message that went out ends an outage: an empty claim (nothing
+                # pending, or every row held by another relay) says nothing of the broker.
+                if refused and not broker_down:
+                    broker_down = True
+                    logger.warning("Broker refuses messages; offering one row per poll")
+                elif broker_down and published and not refused:
+                    broker_down = False
+                    logger.info("Broker takes messages again")
                 if published < limit:
                     if once:
                         break
