@@ -58,6 +58,9 @@ fulfillment = register(
         on_retry=_reopen_order,
         before_cancel=_may_cancel_order,
         on_cancel=_cancel_order,
+        # A parcel with the carrier is not taken back by a refund: a failure after it
+        # leaves the order shipped and the run failed, for an operator to retry.
+        point_of_no_return=create_shipment,
     )
 )
 

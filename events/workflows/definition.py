@@ -175,6 +175,7 @@ class Workflow:
         on_retry: Hook | None = None,
         before_cancel: Hook | None = None,
         on_cancel: Hook | None = None,
+        point_of_no_return: StepSpec | None = None,
         description: str = "",
     ) -> None:
         self.name = name
@@ -186,6 +187,10 @@ class Workflow:
         self.on_retry = on_retry
         self.before_cancel = before_cancel
         self.on_cancel = on_cancel
+        # Once this step succeeded, what it did cannot be taken back (a parcel handed to
+        # the carrier): a later failure leaves the run failed for an operator to retry
+        # from its failed step, and undoes nothing.
+        self.point_of_no_return = point_of_no_return
         self._check()
         self.steps = {spec.name: spec for stage in self.stages for spec in stage.steps}
 
@@ -206,6 +211,11 @@ class Workflow:
                         f"Workflow {self.name!r} lists step {spec.name!r} twice."
                     )
                 seen.add(spec.name)
+        if self.point_of_no_return is not None and self.point_of_no_return.name not in seen:
+            raise ImproperlyConfigured(
+                f"Workflow {self.name!r}: its point of no return "
+                f"{self.point_of_no_return.name!r} is not one of its steps."
+            )
 
     def step(self, name: str) -> StepSpec:
         try:

@@ -341,7 +341,8 @@ def _fail(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun, exc: Exception) 
 def _fail_for_good(
     run: WorkflowRun, step_run: StepRun, *, error: str, traceback_text: str, reason: str
 ) -> None:
-    """Mark the step failed and start compensating the run. Caller holds the run's lock."""
+    """Mark the step failed and start compensating the run (past its point of no return,
+    fail it as it stands instead). Caller holds the run's lock."""
     StepRun.objects.filter(pk=step_run.pk).update(
         status=StepRun.Status.FAILED,
         error=error,
@@ -351,13 +352,26 @@ def _fail_for_good(
     )
     if run.status != WorkflowRun.Status.RUNNING:
         return
-    run.status = WorkflowRun.Status.COMPENSATING
     run.error = f"{step_run.name}: {error}"
     run.failure_reason = reason
+    if _past_point_of_no_return(run):
+        logger.warning("Run %s failed past its point of no return: %s", run.pk, run.error)
+        run.status = WorkflowRun.Status.FAILED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "failure_reason", "finished_at"])
+        return
+    run.status = WorkflowRun.Status.COMPENSATING
     run.save(update_fields=["status", "error", "failure_reason"])
     from ..tasks import compensate_workflow
 
     transaction.on_commit(lambda: compensate_workflow.delay(run_id=str(run.pk)), robust=True)
+
+
+def _past_point_of_no_return(run: WorkflowRun) -> bool:
+    point = get(run.workflow).point_of_no_return
+    return point is not None and (
+        run.steps.filter(name=point.name, status=StepRun.Status.SUCCEEDED).exists()
+    )
 
 
 @transaction.atomic

@@ -357,9 +357,12 @@ def order_reopen(*, order_id: int) -> Order:
     """Put a failed order back in fulfillment (its workflow is being retried).
 
     Only a failed order: a cancelled one (paid too late, cancelled by its customer) stays
-    cancelled, and one still in fulfillment has nothing to reopen.
+    cancelled, and one still in fulfillment has nothing to reopen. A shipped order whose
+    run failed after shipping stays shipped while the run resumes.
     """
     order = _lock(order_id)
+    if order.status == Order.Status.SHIPPED:
+        return order  # the run failed past shipping: it resumes, the order stands as it is
     if order.status != Order.Status.FAILED:
         raise OrderNotActive(f"Order {order.pk} is {order.status}; only a failed order reopens.")
     payment = Payment.objects.filter(order=order).first()

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 import events.tasks
 from events.models import StepRun, WorkflowRun
-from events.workflows import StepCancelled, Workflow, engine, workflow_cancel
+from events.workflows import (
+    StepCancelled,
+    StepFailed,
+    Workflow,
+    engine,
+    workflow_cancel,
+    workflow_retry,
+)
 from events.workflows import definition as workflows
 from events.workflows.engine import step_compensate, step_execute, workflow_resume_stalled
 from tests.probe.models import Record
@@ -200,3 +207,34 @@ def test_a_retry_whose_message_was_lost_is_queued_again_once_it_is_long_overdue(
     assert step(on_time, c.name).status == S.RETRYING
     with django_capture_on_commit_callbacks(execute=True):
         assert workflow_resume_stalled() == 0  # queued just now: not stalled again yet
+
+
+def test_a_failure_past_the_point_of_no_return_fails_the_run_and_undoes_nothing(
+    monkeypatch, sent, compensations, django_capture_on_commit_callbacks
+):
+    workflow = Workflow(
+        "tests.two_steps", subject_type="parcel", stages=[a, c], point_of_no_return=a
+    )
+    monkeypatch.setitem(workflows._workflows, workflow.name, workflow)
+
+    def refuses(ctx):  # type: ignore[no-untyped-def]
+        raise StepFailed("c_refused")
+
+    monkeypatch.setattr(c, "fn", refuses)
+    run = make_run(S.SUCCEEDED, S.QUEUED)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert step_execute(run_id=run.pk, step_name=c.name, task_id="t-1").status == S.FAILED
+
+    assert callbacks == []  # no compensation sent
+    run.refresh_from_db()
+    assert (run.status, run.failure_reason) == (WorkflowRun.Status.FAILED, "c_refused")
+    assert run.finished_at is not None
+    assert (step(run, a.name).status, step(run, c.name).status) == (S.SUCCEEDED, S.FAILED)
+    assert records() == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow_retry(run=run)
+
+    assert sent == [c.name]  # resumed from its failed step; a stays done
+    assert step(run, a.name).status == S.SUCCEEDED

@@ -69,6 +69,16 @@ def test_a_bad_workflow_definition_fails_fast(stages, message):
         workflow(*stages)
 
 
+def test_a_point_of_no_return_outside_the_workflow_fails_fast():
+    with pytest.raises(ImproperlyConfigured, match="point of no return 'elsewhere' is not one"):
+        Workflow(
+            "tests.workflow",
+            subject_type="thing",
+            stages=[make_step("first")],
+            point_of_no_return=make_step("elsewhere"),
+        )
+
+
 def test_registering_a_second_workflow_under_a_taken_name_is_refused():
     with pytest.raises(ImproperlyConfigured, match="registered twice"):
         register(workflow(make_step("first"), name="orders.fulfillment"))

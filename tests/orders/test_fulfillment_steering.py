@@ -11,7 +11,7 @@ from events.workflows.engine import step_execute, workflow_compensate, workflow_
 from orders import gateway
 from orders.models import GatewayCharge, Order, Payment, Return
 from orders.services import return_request
-from tests.events.test_admin_actions import place, run_steps, start_fulfillment, steps
+from tests.events.test_admin_actions import place, run_steps, start_fulfillment, steps, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,39 @@ def test_a_failed_order_whose_payment_was_refunded_does_not_reopen(staff_client,
     assert run.status == WorkflowRun.Status.FAILED
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED
+
+
+def test_a_failure_after_shipping_leaves_the_order_shipped_and_paid_until_a_retry(
+    staff_client, customer, catalog, monkeypatch
+):
+    import notifications.services
+
+    order = place(customer)
+    run = start_fulfillment(order)
+
+    def mail_relay_down(*, order_id: int):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the mail relay refuses the message")
+
+    monkeypatch.setattr(notifications.services, "order_confirmation_send", mail_relay_down)
+    run_steps(run, "reserve_stock", "charge_payment", "create_shipment")
+    stock_after_reserve = stock()
+    run_steps(run, "send_confirmation")
+
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.FAILED
+    assert "the mail relay refuses the message" in run.error
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    assert Payment.objects.get(order=order).status == Payment.Status.CAPTURED
+    assert stock() == stock_after_reserve  # nothing released
+
+    monkeypatch.undo()
+    response = staff_client.post(f"/api/workflows/{run.pk}/retry/")
+    assert response.status_code == 200, response.content
+    run_steps(run, "send_confirmation", "complete_order")
+
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.SUCCEEDED
+    order.refresh_from_db()
+    assert order.status == Order.Status.FULFILLED
+    assert steps(run)["create_shipment"] == S.SUCCEEDED  # not run twice
