@@ -1,6 +1,7 @@
 """The steps of fulfillment as services: each one idempotent by the order's state."""
 
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
@@ -184,17 +185,30 @@ def payment_charge(*, order_id: int) -> Payment:
     return _record_capture(order_id=order.pk, charge_id=charge.id)
 
 
-@transaction.atomic
 def _record_pending(*, order_id: int, charge_id: str) -> Payment:
-    order = _lock(order_id)
-    if order.status != Order.Status.RESERVED:
-        gateway.refund(charge_id=charge_id)
-        raise OrderNotActive(f"Order {order.pk} became {order.status} during the charge.")
-    payment, _ = Payment.objects.get_or_create(
-        order=order,
-        defaults={"amount": order.total, "status": Payment.Status.PENDING, "charge_id": charge_id},
-    )
-    return payment
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.status == Order.Status.RESERVED:
+            payment, _ = Payment.objects.get_or_create(
+                order=order,
+                defaults={
+                    "amount": order.total,
+                    "status": Payment.Status.PENDING,
+                    "charge_id": charge_id,
+                },
+            )
+            return payment
+    _give_back(charge_id=charge_id, order=order)
+
+
+def _give_back(*, charge_id: str, order: Order) -> NoReturn:
+    """Cancelled while the gateway was charging: the money goes straight back.
+
+    Called outside the transaction, like any call to the gateway: a rollback here must
+    not take the refund back with it.
+    """
+    gateway.refund(charge_id=charge_id)
+    raise OrderNotActive(f"Order {order.pk} became {order.status} during the charge.")
 
 
 @transaction.atomic
@@ -216,13 +230,15 @@ def _record_decline(*, order_id: int, reason: str) -> None:
         )
 
 
-@transaction.atomic
 def _record_capture(*, order_id: int, charge_id: str) -> Payment:
-    order = _lock(order_id)
-    if order.status != Order.Status.RESERVED:
-        # Cancelled while the gateway was charging: give the money straight back.
-        gateway.refund(charge_id=charge_id)
-        raise OrderNotActive(f"Order {order.pk} became {order.status} during the charge.")
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.status == Order.Status.RESERVED:
+            return _capture(order, charge_id)
+    _give_back(charge_id=charge_id, order=order)
+
+
+def _capture(order: Order, charge_id: str) -> Payment:
     payment, created = Payment.objects.get_or_create(
         order=order,
         defaults={"amount": order.total, "status": Payment.Status.CAPTURED, "charge_id": charge_id},

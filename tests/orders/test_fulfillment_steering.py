@@ -154,3 +154,27 @@ def test_a_failure_after_shipping_leaves_the_order_shipped_and_paid_until_a_retr
     order.refresh_from_db()
     assert order.status == Order.Status.FULFILLED
     assert steps(run)["create_shipment"] == S.SUCCEEDED  # not run twice
+
+
+@pytest.mark.parametrize("token", ["tok_ok", "tok_async"])
+def test_an_order_cancelled_while_the_gateway_was_charging_gets_its_money_back(
+    customer, catalog, monkeypatch, token
+):
+    order = place(customer, token=token)
+    run = start_fulfillment(order)
+    run_steps(run, "reserve_stock")
+    real_charge = gateway.charge
+
+    def charge_while_cancelled(**kwargs):  # type: ignore[no-untyped-def]
+        charge = real_charge(**kwargs)
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        return charge
+
+    monkeypatch.setattr(gateway, "charge", charge_while_cancelled)
+
+    run_steps(run, "charge_payment")
+
+    charge = GatewayCharge.objects.get(idempotency_key=f"order-{order.pk}")
+    assert charge.status == GatewayCharge.Status.REFUNDED
+    assert not Payment.objects.filter(order=order).exists()
+    assert steps(run)["charge_payment"] == S.SKIPPED
