@@ -153,10 +153,10 @@ def _own(step_run: StepRun) -> QuerySet[StepRun]:
     )
 
 
-def _succeed(run_id: uuid.UUID, step_run: StepRun, result: Any) -> None:
-    run = _lock(run_id)
+def _succeed(run: WorkflowRun, step_run: StepRun, result: Any) -> None:
+    """Record the try's result and move the run on. Caller holds the run's lock."""
     if run.status != WorkflowRun.Status.RUNNING:
-        raise StepCancelled(f"Run {run_id} is {run.status}; {step_run.name} is rolled back.")
+        raise StepCancelled(f"Run {run.pk} is {run.status}; {step_run.name} is rolled back.")
     if isinstance(result, Wait):
         updated = _own(step_run).update(
             status=StepRun.Status.WAITING,
@@ -176,7 +176,7 @@ def _succeed(run_id: uuid.UUID, step_run: StepRun, result: Any) -> None:
             traceback="",
         )
     if not updated:
-        raise _Superseded(f"{step_run.name} of run {run_id} was taken over by another try.")
+        raise _Superseded(f"{step_run.name} of run {run.pk} was taken over by another try.")
     if not isinstance(result, Wait):
         _advance(run)
 
@@ -209,13 +209,13 @@ def step_execute(*, run_id: uuid.UUID | str, step_name: str, task_id: str = "") 
                 with transaction.atomic():
                     # The run is locked before whatever the step locks, as on every path
                     # that changes a run and its subject (cancel, signal, compensation).
-                    _lock(run.id)
-                    _succeed(run.id, step_run, spec.fn(ctx))
+                    locked = _lock(run.id)
+                    _succeed(locked, step_run, spec.fn(ctx))
             else:
                 result = spec.fn(ctx)
                 try:
                     with transaction.atomic():
-                        _succeed(run.id, step_run, result)
+                        _succeed(_lock(run.id), step_run, result)
                 except StepCancelled:
                     return _finished_late(run.id, spec, step_run, result)
     except _Superseded:
