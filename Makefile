@@ -75,7 +75,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	DJANGO_SECRET_KEY=lint-only-secret-key $(BIN)/python manage.py makemigrations --check --dry-run -v 0
 
 test: install browser lint test-embedded test-services test-redis
 

@@ -467,7 +467,7 @@ def measure_emit_cost(ops: int, rounds: int) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    import events.services.relay as relay
+    import events.services.emission as emission
     from bench.benchapp.models import PlainRow
     from events.models import OutboxEvent
     from events.services import event_emit
@@ -500,7 +500,7 @@ def measure_emit_cost(ops: int, rounds: int) -> dict[str, Any]:
     }
     samples: dict[str, list[float]] = {name: [] for name in kinds}
     queries: dict[str, list[str]] = {}
-    with mock.patch.object(relay, "outbox_publish", lambda **kwargs: 0):
+    with mock.patch.object(emission, "outbox_publish", lambda **kwargs: 0):
         for name, fn in kinds.items():  # warm up, and count the statements of one op
             for i in range(20):
                 fn(-1, i)

@@ -19,8 +19,7 @@ from .serializers import (
 )
 from .services import dead_letter_discard, dead_letter_replay
 from .services.dead_letters import DeadLetterNotOpen
-from .workflows import CancelRefused, workflow_cancel, workflow_retry
-from .workflows.engine import WorkflowNotRetryable
+from .workflows import CancelRefused, WorkflowNotRetryable, workflow_cancel, workflow_retry
 
 
 class StateConflict(APIException):
@@ -87,11 +86,8 @@ class WorkflowRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Stop a running run; its completed steps are compensated in reverse order."""
-        run = self.get_object()
-        if run.is_terminal:
-            raise StateConflict(f"The run is already {run.status}.")
         try:
-            run = workflow_cancel(run=run, reason="operator_request")
+            run = workflow_cancel(run=self.get_object(), reason=WorkflowRun.Reason.OPERATOR_REQUEST)
         except CancelRefused as exc:
             raise StateConflict(str(exc)) from exc
         return Response(WorkflowRunSerializer(selectors.workflow_run_list().get(pk=run.pk)).data)

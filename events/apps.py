@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
 
 
 class EventsConfig(AppConfig):
@@ -8,10 +10,10 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-        from django.utils.module_loading import autodiscover_modules
-
-        from . import checks, schedules  # noqa: F401  (registers checks)
+        # Imported once the models are: checks register themselves, and the engine's tasks
+        # must be known in every process that sends them by name (web, relay, beat), not
+        # only in the workers.
+        from . import checks, schedules, tasks  # noqa: F401
 
         # Each installed app declares its event types, subscribers, projections and
         # workflows in modules of these names; importing them fills the registries.

@@ -6,6 +6,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS: dict[str, Any] = {
+    # Publish each event as soon as its transaction commits (the fast path). Off, only the
+    # relay and the sweeper publish: the web process then never talks to the broker.
+    "PUBLISH_ON_COMMIT": True,
     # Outbox rows still unpublished after this many seconds are republished by the sweeper.
     "SWEEP_AFTER_SECONDS": 10,
     # How often beat runs the sweeper.

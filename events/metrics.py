@@ -2,23 +2,24 @@
 
 from collections.abc import Iterator
 
-from django.db.models import Count, Min
-from django.utils import timezone
+from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .models import DeadLetter, Delivery, OutboxEvent, WorkflowRun
+from .models import DeadLetter, Delivery, WorkflowRun
+from .selectors import outbox_backlog
 
 
 class EventsCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        pending = OutboxEvent.objects.pending().aggregate(n=Count("pk"), oldest=Min("created_at"))
+        backlog = outbox_backlog()
         yield GaugeMetricFamily(
-            "events_outbox_pending", "Outbox rows not yet published.", value=pending["n"]
+            "events_outbox_pending", "Outbox rows not yet published.", value=backlog.pending
         )
-        lag = (timezone.now() - pending["oldest"]).total_seconds() if pending["oldest"] else 0.0
         yield GaugeMetricFamily(
-            "events_outbox_lag_seconds", "Age of the oldest unpublished outbox row.", value=lag
+            "events_outbox_lag_seconds",
+            "Age of the oldest unpublished outbox row.",
+            value=backlog.lag_seconds,
         )
         yield GaugeMetricFamily(
             "events_dead_letters_open",

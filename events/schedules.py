@@ -2,13 +2,14 @@
 
 from typing import Any
 
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from . import dispatch
 from .conf import events_settings
 
 
 def ensure_periodic_task(*, name: str, task: str, every_seconds: int, description: str) -> None:
     """Create or update an interval task, keeping an operator's enabled/disabled choice."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     schedule, _ = IntervalSchedule.objects.get_or_create(
         every=every_seconds, period=IntervalSchedule.SECONDS
     )
@@ -20,19 +21,19 @@ def ensure_periodic_task(*, name: str, task: str, every_seconds: int, descriptio
 def register_periodic_tasks(**kwargs: Any) -> None:
     ensure_periodic_task(
         name="events: sweep the outbox",
-        task="events.sweep_outbox",
+        task=dispatch.SWEEP_OUTBOX,
         every_seconds=events_settings.SWEEP_INTERVAL_SECONDS,
         description="Publishes outbox rows that the after-commit fast path left behind.",
     )
     ensure_periodic_task(
         name="events: resume stalled deliveries and workflow steps",
-        task="events.resume_stalled",
+        task=dispatch.RESUME_STALLED,
         every_seconds=events_settings.WATCHDOG_INTERVAL_SECONDS,
         description="Sends again what a lost message left waiting (broker down, worker died).",
     )
     ensure_periodic_task(
         name="events: fire workflow timers",
-        task="events.fire_workflow_timers",
+        task=dispatch.FIRE_WORKFLOW_TIMERS,
         every_seconds=events_settings.TIMER_INTERVAL_SECONDS,
         description="Fails workflow steps that waited past their deadline for a signal.",
     )

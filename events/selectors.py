@@ -1,19 +1,24 @@
 """Reads of the engine's tables, shared by the API, the admin and the domain apps."""
 
-from django.db.models import Prefetch, QuerySet
+from typing import NamedTuple
 
-from .models import DeadLetter, Event, StepRun, WorkflowRun
+from django.db.models import Count, Min, Prefetch, QuerySet
+from django.utils import timezone
+
+from .models import DeadLetter, Event, OutboxEvent, StepRun, WorkflowRun
 
 
-def event_list(
-    *, aggregate_type: str | None = None, aggregate_id: str | None = None
-) -> QuerySet[Event]:
-    events = Event.objects.all()
-    if aggregate_type is not None:
-        events = events.filter(aggregate_type=aggregate_type)
-    if aggregate_id is not None:
-        events = events.filter(aggregate_id=str(aggregate_id))
-    return events
+class OutboxBacklog(NamedTuple):
+    pending: int
+    lag_seconds: float  # age of the oldest unpublished row: how far the relay is behind
+
+
+def outbox_backlog() -> OutboxBacklog:
+    """How many outbox rows wait to be published, and for how long the oldest has: one query."""
+    found = OutboxEvent.objects.pending().aggregate(n=Count("pk"), oldest=Min("created_at"))
+    oldest = found["oldest"]
+    lag = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    return OutboxBacklog(pending=found["n"], lag_seconds=lag)
 
 
 def event_timeline(*, aggregate_type: str, aggregate_id: object) -> QuerySet[Event]:

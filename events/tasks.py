@@ -1,7 +1,12 @@
-"""Celery tasks of the engine: thin adapters around the services."""
+"""Celery tasks of the engine: thin adapters around the services.
+
+Services send these by name through ``events.dispatch``; this module is the only one
+that turns the names into tasks.
+"""
 
 from celery import shared_task
 
+from . import dispatch
 from .retry import countdown
 from .services import delivery_resume_stalled, delivery_run, outbox_sweep
 from .workflows.engine import (
@@ -13,7 +18,7 @@ from .workflows.engine import (
 
 
 # Deliveries and their attempts are the record: no result rows are written.
-@shared_task(name="events.deliver", bind=True, acks_late=True, max_retries=None, ignore_result=True)
+@shared_task(name=dispatch.DELIVER, bind=True, acks_late=True, max_retries=None, ignore_result=True)
 def deliver(self, event_id: str, subscriber: str) -> str:  # type: ignore[no-untyped-def]
     """Run one subscriber on one event; retries follow the subscriber's policy."""
     outcome = delivery_run(event_id=event_id, subscriber=subscriber, task_id=self.request.id or "")
@@ -22,14 +27,14 @@ def deliver(self, event_id: str, subscriber: str) -> str:  # type: ignore[no-unt
     return outcome.status
 
 
-@shared_task(name="events.sweep_outbox")
+@shared_task(name=dispatch.SWEEP_OUTBOX)
 def sweep_outbox() -> int:
     """Publish outbox rows the fast path left behind."""
     return outbox_sweep()
 
 
 @shared_task(
-    name="events.compensate_workflow",
+    name=dispatch.COMPENSATE_WORKFLOW,
     acks_late=True,
     autoretry_for=(Exception,),
     retry_backoff=True,
@@ -42,7 +47,7 @@ def compensate_workflow(run_id: str) -> str:
 
 
 @shared_task(
-    name="events.compensate_step",
+    name=dispatch.COMPENSATE_STEP,
     acks_late=True,
     autoretry_for=(Exception,),
     retry_backoff=True,
@@ -54,13 +59,13 @@ def compensate_step(run_id: str, step: str) -> str:
     return step_compensate(run_id=run_id, step_name=step).status
 
 
-@shared_task(name="events.resume_stalled")
+@shared_task(name=dispatch.RESUME_STALLED)
 def resume_stalled() -> int:
     """Send again deliveries, workflow steps and compensations whose message was lost."""
     return delivery_resume_stalled() + workflow_resume_stalled()
 
 
-@shared_task(name="events.fire_workflow_timers")
+@shared_task(name=dispatch.FIRE_WORKFLOW_TIMERS)
 def fire_workflow_timers() -> int:
     """Time out workflow steps that waited past their deadline for a signal."""
     return workflow_fire_timers()

@@ -14,15 +14,27 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
+DECLARED_TWICE = "Event type {name} v{version} is declared twice."
+INVALID_PAYLOAD = "{event_type} v{version} payload is invalid at {path}: {detail}"
+
 
 class UnknownEventType(LookupError):
     pass
 
 
 class InvalidPayload(ValueError):
+    """A payload that breaks its type's schema: ``path`` is where, ``detail`` what is wrong."""
+
     def __init__(self, event_type: str, version: int, error: SchemaError) -> None:
-        path = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        super().__init__(f"{event_type} v{version} payload is invalid at {path}: {error.message}")
+        self.event_type = event_type
+        self.version = version
+        self.path = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        self.detail = error.message
+        super().__init__(
+            INVALID_PAYLOAD.format(
+                event_type=event_type, version=version, path=self.path, detail=self.detail
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def register(
     """Declare one version of an event type. Version n>1 needs an upcaster from n-1."""
     versions = _registry.setdefault(name, {})
     if version in versions:
-        raise ImproperlyConfigured(f"Event type {name} v{version} is declared twice.")
+        raise ImproperlyConfigured(DECLARED_TWICE.format(name=name, version=version))
     if version > 1 and (version - 1 not in versions or upcast_from_previous is None):
         raise ImproperlyConfigured(
             f"Event type {name} v{version} needs v{version - 1} declared first and an upcaster."

@@ -9,11 +9,19 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         IN_APP = "in_app", "In-app"
 
+    class Kind(models.TextChoices):
+        """What a notification is about; each kind has its templates (see services)."""
+
+        ORDER_CONFIRMATION = "order_confirmation", "Order confirmed"
+        ORDER_FULFILLED = "order_fulfilled", "Order fulfilled"
+        ORDER_FAILED = "order_failed", "Order failed"
+        ORDER_CANCELLED = "order_cancelled", "Order cancelled"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    kind = models.CharField(max_length=50, help_text="What it is about, e.g. order_fulfilled.")
+    kind = models.CharField(max_length=50, choices=Kind.choices, help_text="What it is about.")
     subject = models.CharField(max_length=200)
     body = models.TextField()
     order_id = models.BigIntegerField(null=True, blank=True, help_text="Order it is about.")

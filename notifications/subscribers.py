@@ -3,12 +3,13 @@
 from events.envelope import Envelope
 from events.subscriptions import subscriber
 
+from .models import Notification
 from .services import order_update_notify
 
 KINDS = {
-    "order.fulfilled": "order_fulfilled",
-    "order.failed": "order_failed",
-    "order.cancelled": "order_cancelled",
+    "order.fulfilled": Notification.Kind.ORDER_FULFILLED,
+    "order.failed": Notification.Kind.ORDER_FAILED,
+    "order.cancelled": Notification.Kind.ORDER_CANCELLED,
 }
 
 

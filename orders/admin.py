@@ -1,7 +1,8 @@
 """The operations console of the order domain.
 
 The catalog is edited here; orders and what hangs off them are written by services only,
-so their admins are view-only and cancelling goes through ``order_cancel``.
+so their admins are view-only and cancelling goes through ``order_cancel``. The
+notifications' admin is replaced by one that links each notification to its order.
 """
 
 from typing import Any
@@ -17,10 +18,13 @@ from events.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     act_on_each,
+    admin_url,
     change_link,
     changelist_link,
 )
 from events.models import Event, StepRun, WorkflowRun
+from notifications.admin import NotificationAdmin
+from notifications.models import Notification
 from project.errors import ApplicationError
 
 from .models import (
@@ -34,7 +38,7 @@ from .models import (
     Shipment,
 )
 from .services import order_cancel
-from .services.fulfillment import FULFILLMENT
+from .services.locks import FULFILLMENT
 
 
 @admin.register(Product)
@@ -157,7 +161,7 @@ class OrderAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset,
-            lambda order: order_cancel(order=order, reason="operator_request"),
+            lambda order: order_cancel(order=order, reason=Order.CancelReason.OPERATOR_REQUEST),
             refused=ApplicationError,
             done="Cancelled {} order(s).",
             why=lambda order, exc: f"order {order.pk}: {exc.message}",
@@ -243,3 +247,22 @@ class ReturnAdmin(ReadOnlyAdmin):
     search_fields = ["=order__id", "reason"]
     date_hierarchy = "requested_at"
     list_select_related = ["order"]
+
+
+admin.site.unregister(Notification)
+
+
+@admin.register(Notification)
+class OrderNotificationAdmin(NotificationAdmin):
+    """Notifications, each linked to the order it is about.
+
+    The notifications app sits below orders and never imports it, so its own admin shows
+    the order's bare id; this app, which knows orders, registers this subclass in its place.
+    """
+
+    @admin.display(description="order", ordering="order_id")
+    def order(self, obj: Notification) -> str:
+        if obj.order_id is None:
+            return EMPTY
+        url = admin_url(Order, "change", obj.order_id)
+        return format_html('<a href="{}">{}</a>', url, obj.order_id)

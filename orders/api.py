@@ -1,6 +1,5 @@
 """REST API of the order domain: one view per operation, each a thin door to a service."""
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers, status, viewsets
@@ -14,9 +13,10 @@ from rest_framework.views import APIView
 from events.serializers import EnvelopeSerializer, WorkflowRunSerializer
 
 from . import gateway, selectors, services
-from .gateway import TEST_TOKENS
+from .conf import orders_settings
+from .gateway import TEST_TOKENS, CallbackStatus
 from .models import Order, OrderLine, Product, Return, SalesDay
-from .services.fulfillment import UnknownCharge
+from .services.exceptions import UnknownCharge
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -72,15 +72,25 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
 class OrderLineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = StrictIntegerField(min_value=1, max_value=settings.ORDERS["MAX_QUANTITY"])
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built per request: the limit follows the ORDERS setting as it is now.
+        return {
+            **super().get_fields(),
+            "quantity": StrictIntegerField(min_value=1, max_value=orders_settings.MAX_QUANTITY),
+        }
 
 
 class OrderListApi(APIView):
     class InputSerializer(serializers.Serializer):
-        lines = OrderLineInputSerializer(
-            many=True, allow_empty=False, max_length=settings.ORDERS["MAX_LINES"]
-        )
         payment_token = serializers.ChoiceField(choices=TEST_TOKENS)
+
+        def get_fields(self) -> dict[str, serializers.Field]:
+            # Built per request: the limit follows the ORDERS setting as it is now.
+            lines = OrderLineInputSerializer(
+                many=True, allow_empty=False, max_length=orders_settings.MAX_LINES
+            )
+            return {"lines": lines, **super().get_fields()}
 
         def validate_lines(self, lines: list[dict]) -> list[dict]:
             skus = [line["sku"] for line in lines]
@@ -190,7 +200,7 @@ class PaymentCallbackApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         charge_id = serializers.CharField(max_length=64)
-        status = serializers.ChoiceField(choices=["succeeded", "failed"])
+        status = serializers.ChoiceField(choices=[outcome.value for outcome in CallbackStatus])
         reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     @extend_schema(
@@ -217,7 +227,7 @@ class PaymentCallbackApi(APIView):
         try:
             payment = services.payment_confirm(
                 charge_id=data["charge_id"],
-                succeeded=data["status"] == "succeeded",
+                succeeded=data["status"] == CallbackStatus.SUCCEEDED,
                 reason=data.get("reason", ""),
             )
         except UnknownCharge as exc:

@@ -8,14 +8,14 @@ slow it down to watch a workflow wait on the outside world).
 import hashlib
 import time
 
-from django.conf import settings
+from .conf import orders_settings
 
 CARRIER = "simulated-post"
 
 
 def book(*, idempotency_key: str) -> str:
     """Book a parcel; the same key always gives the same tracking number."""
-    latency = settings.ORDERS["CARRIER_LATENCY_SECONDS"]
+    latency = orders_settings.CARRIER_LATENCY_SECONDS
     if latency:
         time.sleep(latency)
     return "SP" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:12].upper()

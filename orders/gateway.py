@@ -17,6 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +27,13 @@ from .models import GatewayCharge
 TEST_TOKENS = ("tok_ok", "tok_decline", "tok_flaky", "tok_async")
 FLAKY_FAILURES = 2
 SIGNATURE_HEADER = "X-Gateway-Signature"
+
+
+class CallbackStatus(StrEnum):
+    """The outcome of a pending charge, as the gateway's callback tells it."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class GatewayError(Exception):
@@ -113,5 +121,5 @@ def signature_valid(body: bytes, signature: str) -> bool:
 
 def callback_body(*, charge_id: str, succeeded: bool, reason: str = "") -> bytes:
     """The body the gateway posts to the callback endpoint (used by tests and demos)."""
-    status = "succeeded" if succeeded else "failed"
+    status = CallbackStatus.SUCCEEDED if succeeded else CallbackStatus.FAILED
     return json.dumps({"charge_id": charge_id, "status": status, "reason": reason}).encode()

@@ -45,6 +45,17 @@ class Order(models.Model):
         PAYMENT_TIMEOUT = "payment_timeout", "Payment not confirmed in time"
         FULFILLMENT_ERROR = "fulfillment_error", "Fulfillment error"
 
+    class CancelReason(models.TextChoices):
+        """Who asked for a cancel, as ``order.cancelled`` tells it."""
+
+        CUSTOMER_REQUEST = "customer_request", "Asked by the customer"
+        OPERATOR_REQUEST = "operator_request", "Asked by an operator"
+
+    class StockReleaseReason(models.TextChoices):
+        """Why reserved units went back on stock, as ``stock.released`` tells it."""
+
+        COMPENSATION = "compensation", "Fulfillment was undone"
+
     CANCELLABLE = (Status.PENDING, Status.RESERVED, Status.PAID)
     TERMINAL = (Status.FULFILLED, Status.CANCELLED, Status.FAILED)
 
@@ -186,6 +197,11 @@ class Return(models.Model):
         RECEIVED = "received", "Parcel received"
         COMPLETED = "completed", "Restocked and refunded"
         REJECTED = "rejected", "Rejected"
+
+    class FailureReason(models.TextChoices):
+        """Why the return workflow rejected it, beside the engine's own reasons."""
+
+        PARCEL_NOT_RECEIVED = "parcel_not_received", "The parcel never came"
 
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="return_request")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)

@@ -1,10 +1,10 @@
 """Steps of the returns workflow: thin adapters to the return services."""
 
-from django.conf import settings
-
 from events.workflows import StepContext, Wait, step
 
 from . import services
+from .conf import orders_settings
+from .models import Return
 from .services.returns import PARCEL_RECEIVED
 
 
@@ -18,8 +18,8 @@ def await_parcel(ctx: StepContext) -> Wait:
     services.return_await_parcel(return_id=_return_id(ctx))
     return Wait(
         signal=PARCEL_RECEIVED,
-        timeout_seconds=settings.ORDERS["RETURN_PARCEL_TIMEOUT_SECONDS"],
-        timeout_reason="parcel_not_received",
+        timeout_seconds=orders_settings.RETURN_PARCEL_TIMEOUT_SECONDS,
+        timeout_reason=Return.FailureReason.PARCEL_NOT_RECEIVED,
     )
 
 

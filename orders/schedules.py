@@ -1,12 +1,12 @@
 from typing import Any
 
-from django.conf import settings
-
 from events.schedules import ensure_periodic_task
+
+from .conf import orders_settings
 
 
 def register_periodic_tasks(**kwargs: Any) -> None:
-    ttl = settings.ORDERS["PENDING_TTL_SECONDS"]
+    ttl = orders_settings.PENDING_TTL_SECONDS
     ensure_periodic_task(
         name="orders: expire pending orders",
         task="orders.expire_pending_orders",

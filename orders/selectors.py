@@ -8,7 +8,7 @@ from events import selectors as event_selectors
 from events.models import Event, WorkflowRun
 
 from .models import Order, Product, Return, SalesDay
-from .services.fulfillment import FULFILLMENT
+from .services.locks import FULFILLMENT
 
 
 def product_list() -> QuerySet[Product]:

@@ -1,14 +1,15 @@
 """Fulfillment steps: thin adapters from the workflow engine to the order services."""
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from events.workflows import RetryPolicy, StepCancelled, StepContext, StepFailed, Wait, step
 
 from . import gateway, services
+from .conf import orders_settings
 from .models import Order, Payment
-from .services.fulfillment import PAYMENT_CONFIRMED, OrderNotActive, OutOfStock
+from .services.exceptions import OrderNotActive, OutOfStock
+from .services.payments import PAYMENT_CONFIRMED
 
 # A deadlock, a dropped connection or a write lock held too long heals on retry. Failing
 # for good there would compensate: after shipping, that means refunding a shipped order.
@@ -37,7 +38,7 @@ def reserve_stock(ctx: StepContext) -> dict:
 
 @reserve_stock.compensation
 def release_stock(ctx: StepContext) -> None:
-    services.stock_release(order_id=_order_id(ctx), reason="compensation")
+    services.stock_release(order_id=_order_id(ctx), reason=Order.StockReleaseReason.COMPENSATION)
 
 
 @step(
@@ -65,7 +66,7 @@ def charge_payment(ctx: StepContext) -> dict | Wait:
         # order is cancelled.
         return Wait(
             signal=PAYMENT_CONFIRMED,
-            timeout_seconds=settings.ORDERS["PAYMENT_CONFIRMATION_TIMEOUT_SECONDS"],
+            timeout_seconds=orders_settings.PAYMENT_CONFIRMATION_TIMEOUT_SECONDS,
             timeout_reason=Order.FailureReason.PAYMENT_TIMEOUT,
             result=result,
         )
@@ -93,9 +94,7 @@ def create_shipment(ctx: StepContext) -> dict:
 
 @step("orders.send_confirmation", soft_time_limit=20, retry=RETRY_TRANSIENT)
 def send_confirmation(ctx: StepContext) -> dict:
-    from notifications.services import order_confirmation_send
-
-    notification = order_confirmation_send(order_id=_order_id(ctx))
+    notification = services.order_confirmation_send(order_id=_order_id(ctx))
     return {"notification_id": notification.pk}
 
 

@@ -6,17 +6,20 @@ from events.workflows import CancelRefused, Workflow, WorkflowNotRetryable, para
 from . import services
 from .models import Order
 from .return_steps import await_parcel, complete_return, refund, restock
-from .services.fulfillment import OrderNotActive, OrderNotCancellable
+from .services.exceptions import OrderNotActive, OrderNotCancellable
 from .steps import charge_payment, complete_order, create_shipment, reserve_stock, send_confirmation
 
 
 def _fail_order(run: WorkflowRun) -> None:
-    reason = run.failure_reason
-    if reason == Order.FailureReason.PAYMENT_TIMEOUT:
+    if run.failure_reason == Order.FailureReason.PAYMENT_TIMEOUT:
         # Never paid: the order is cancelled by the workflow itself, nothing went wrong.
-        services.order_mark_cancelled(order_id=int(run.subject_id), reason=reason)
+        services.order_mark_cancelled(
+            order_id=int(run.subject_id), reason=Order.FailureReason.PAYMENT_TIMEOUT
+        )
         return
-    if reason not in Order.FailureReason.values:
+    if run.failure_reason in Order.FailureReason.values:
+        reason = Order.FailureReason(run.failure_reason)
+    else:
         reason = Order.FailureReason.FULFILLMENT_ERROR
     services.order_fail(order_id=int(run.subject_id), reason=reason)
 

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ApplicationError
+from .errors import ApplicationError, ErrorCode
 
 VALIDATION_FAILED = "The request is invalid; see errors for each field."
 
@@ -17,7 +17,7 @@ VALIDATION_FAILED = "The request is invalid; see errors for each field."
 def _flatten_code(codes: Any) -> str:
     while isinstance(codes, dict | list) and codes:
         codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
-    return codes if isinstance(codes, str) else "invalid"
+    return codes if isinstance(codes, str) else ErrorCode.INVALID
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -38,7 +38,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # The contract answers every malformed request with 400 and a message that says
         # what to send instead.
         exc = exceptions.ParseError(
-            f"{exc.detail} Send the body as application/json.", code="unsupported_media_type"
+            f"{exc.detail} Send the body as application/json.",
+            code=ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         )
 
     response = drf_exception_handler(exc, context)
@@ -54,6 +55,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.status_code = status.HTTP_400_BAD_REQUEST
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else ErrorCode.ERROR
         response.data = {"detail": detail, "code": _flatten_code(code), "errors": {}}
     return response

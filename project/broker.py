@@ -11,22 +11,26 @@ kombu's ``filesystem://`` transport is made safe for several processes at once:
   truncation and changed only under the lock; an empty table reads as no routes.
 
 The ``filesystem`` alias points at this class, so ``filesystem://`` URLs keep working.
+Its folders are made once, when the Celery app is configured (``make_filesystem_folders``),
+not each time a channel opens: a folder taken away while processes run is an outage to
+wait out, not something to paper over.
 """
 
 import contextlib
 import os
 import uuid
 from json import JSONDecodeError
+from pathlib import Path
 from time import monotonic
-from typing import TYPE_CHECKING
 
+from celery import Celery
+from celery.app.utils import Settings
 from kombu import Exchange, Queue
 from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps, loads
 
-if TYPE_CHECKING:
-    from celery import Celery
+FILESYSTEM_FOLDERS = ("data_folder_in", "data_folder_out", "control_folder", "processed_folder")
 
 
 class Channel(filesystem.Channel):
@@ -92,6 +96,16 @@ class Transport(filesystem.Transport):
 TRANSPORT_ALIASES["filesystem"] = "project.broker:Transport"
 
 
+def make_filesystem_folders(conf: Settings) -> None:
+    """Make the folders a ``filesystem://`` broker's transport options name (if missing)."""
+    if not (conf.broker_url or "").startswith("filesystem://"):
+        return
+    options = conf.broker_transport_options or {}
+    for option in FILESYSTEM_FOLDERS:
+        if option in options:
+            Path(options[option]).mkdir(parents=True, exist_ok=True)
+
+
 def quorum_queue(name: str, *, delivery_limit: int) -> Queue:
     """A durable RabbitMQ quorum queue that parks poison messages instead of looping.
 
@@ -114,7 +128,7 @@ def quorum_queue(name: str, *, delivery_limit: int) -> Queue:
     )
 
 
-def declare_dead_letter_queues(app: "Celery") -> None:
+def declare_dead_letter_queues(app: Celery) -> None:
     """Declare ``<queue>.dead`` (and its exchange) for every quorum queue of ``app``."""
     with app.connection_for_write() as conn:
         channel = conn.default_channel

@@ -1,9 +1,13 @@
 """The Celery application: configured from Django settings (``CELERY_*``)."""
 
 import os
+from logging.config import dictConfig
 
 from celery import Celery
+from celery.app.utils import Settings
 from celery.signals import setup_logging, task_postrun, worker_init
+from django.conf import settings
+from django.db import close_old_connections
 
 from . import broker  # also registers the multi-process-safe filesystem transport
 
@@ -14,13 +18,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def make_broker_folders(source: Settings, **kwargs: object) -> None:
+    """The filesystem broker's folders exist before any process sends or consumes."""
+    broker.make_filesystem_folders(source)
+
+
 @setup_logging.connect
 def use_django_logging(**kwargs: object) -> None:
     """Let Django's LOGGING drive Celery's loggers, so both speak one format."""
-    from logging.config import dictConfig
-
-    from django.conf import settings
-
     dictConfig(settings.LOGGING)
 
 
@@ -33,6 +39,4 @@ def declare_dead_letter_queues(**kwargs: object) -> None:
 @task_postrun.connect
 def release_stale_connections(**kwargs: object) -> None:
     """Connections are reused across tasks; drop those past CONN_MAX_AGE or broken."""
-    from django.db import close_old_connections
-
     close_old_connections()

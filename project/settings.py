@@ -2,15 +2,23 @@
 
 With nothing set, the embedded default runs: SQLite (WAL, busy timeout) and kombu's
 ``filesystem://`` broker under ``var/``. Production sets ``DATABASE_URL``,
-``CELERY_BROKER_URL`` and ``DJANGO_SECRET_KEY`` (see README.md).
+``CELERY_BROKER_URL`` and ``DJANGO_SECRET_KEY`` (see README.md); development sets
+``DJANGO_DEBUG=true`` (``make run`` does).
+
+Importing this module has no other effect: the folders under ``var/`` are made by what
+uses them (the SQLite backend, the Celery app's filesystem broker, the static files
+middleware).
 """
 
 import hashlib
 import os
 from pathlib import Path
+from typing import TypeVar
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from project.broker import quorum_queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / os.environ.get("VAR_DIR", "var")  # relative to the project, or absolute
@@ -31,9 +39,32 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+Number = TypeVar("Number", int, float)
+
+
+def _env_number(name: str, kind: type[Number], what: str) -> Number | None:
+    value = os.environ.get(name, "")
+    if value == "":
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {what}, got {value!r}") from None
+
+
+def env_int(name: str) -> int | None:
+    """The variable as a whole number, or None when it is not set."""
+    return _env_number(name, int, "a whole number")
+
+
+def env_float(name: str) -> float | None:
+    """The variable as a number, or None when it is not set."""
+    return _env_number(name, float, "a number")
+
+
 # --- Core -------------------------------------------------------------------------------
 
-DEBUG = env_bool("DJANGO_DEBUG", default=not os.environ.get("DATABASE_URL"))
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -66,7 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "project.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,7 +135,8 @@ else:
     # timeout makes a writer wait for the lock instead of failing with "database is locked".
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, which also makes the folder of its database file.
+            "ENGINE": "project.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -131,7 +163,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -195,7 +226,8 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The filesystem transport polls its folder; its default of one second would cost a
-    # second on every hop of a workflow.
+    # second on every hop of a workflow. The Celery app makes the folders when it is
+    # configured (project/celery.py).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -204,15 +236,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.05,
     }
-    for _folder in ("queue", "control", "processed"):
-        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Redis redelivers an unacknowledged message only after the visibility timeout: it must
     # outlast the longest task (plus any countdown), or a running task is delivered twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
-    from project.broker import quorum_queue
-
     # Publisher confirms: a publish returns only once RabbitMQ has taken the message, so
     # the relay marks an outbox row published only when it really is.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
@@ -263,21 +291,18 @@ EVENTS = {
     "FLOWER_TASK_URL": FLOWER_URL + "/task/{task_id}",
 }
 
+# The order domain's settings: orders/conf.py holds their defaults and says what each
+# means; a system check refuses unknown keys and values out of range. Only what the
+# environment sets is given here.
 ORDERS = {
-    # An order still pending after this long never started fulfillment: it is failed.
-    "PENDING_TTL_SECONDS": int(os.environ.get("ORDERS_PENDING_TTL_SECONDS", 30 * 60)),
-    "MAX_LINES": 50,
-    "MAX_QUANTITY": 1000,
-    # Simulated carrier's answer time (outside any transaction, like a real API call).
-    "CARRIER_LATENCY_SECONDS": float(os.environ.get("ORDERS_CARRIER_LATENCY_SECONDS", 0)),
-    # A pending (asynchronous) payment not confirmed in this time cancels the order.
-    # Returns: how long after fulfillment a return may be asked for, and how long the
-    # warehouse waits for the parcel before the return is rejected.
-    "RETURN_WINDOW_DAYS": 30,
-    "RETURN_PARCEL_TIMEOUT_SECONDS": float(
-        os.environ.get("ORDERS_RETURN_PARCEL_TIMEOUT_SECONDS", 14 * 24 * 3600)
-    ),
-    "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": float(
-        os.environ.get("ORDERS_PAYMENT_CONFIRMATION_TIMEOUT_SECONDS", 15 * 60)
-    ),
+    key: value
+    for key, value in {
+        "PENDING_TTL_SECONDS": env_int("ORDERS_PENDING_TTL_SECONDS"),
+        "CARRIER_LATENCY_SECONDS": env_float("ORDERS_CARRIER_LATENCY_SECONDS"),
+        "RETURN_PARCEL_TIMEOUT_SECONDS": env_float("ORDERS_RETURN_PARCEL_TIMEOUT_SECONDS"),
+        "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": env_float(
+            "ORDERS_PAYMENT_CONFIRMATION_TIMEOUT_SECONDS"
+        ),
+    }.items()
+    if value is not None
 }

@@ -1,7 +1,15 @@
+from collections.abc import Callable, Iterator
+
 import pytest
 from django.test import Client
 
+from events import dispatch
+from events.workflows import Workflow, register, unregister
 from tests.factories import client_for, make_catalog, make_user
+from tests.fakes import RecordingBroker
+
+# The helpers assert as the tests do: their failures are reported the same way.
+pytest.register_assert_rewrite("tests.helpers", "tests.integration.helpers")
 
 
 @pytest.fixture
@@ -51,3 +59,35 @@ def superuser_client(staff) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def broker() -> Iterator[RecordingBroker]:
+    """Every message the engine sends, recorded instead of sent (see tests.fakes).
+
+    The real broker is in tests/integration.
+    """
+    recording = RecordingBroker()
+    previous = dispatch.set_publisher(recording)
+    yield recording
+    dispatch.set_publisher(previous)
+
+
+@pytest.fixture
+def no_fast_path(settings) -> None:  # type: ignore[no-untyped-def]
+    """Emit without the after-commit publish: the test decides what is published when."""
+    settings.EVENTS = {**getattr(settings, "EVENTS", {}), "PUBLISH_ON_COMMIT": False}
+
+
+@pytest.fixture
+def register_workflow() -> Iterator[Callable[[Workflow], Workflow]]:
+    """Register workflows for one test; they are unregistered after it."""
+    names: list[str] = []
+
+    def register_for_test(workflow: Workflow) -> Workflow:
+        names.append(workflow.name)
+        return register(workflow)
+
+    yield register_for_test
+    for name in names:
+        unregister(name)

@@ -218,6 +218,9 @@ def queue_depth() -> int:
 def broker_outage():  # type: ignore[no-untyped-def]
     """The broker is unreachable inside the block, and back after it."""
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        # This process makes the broker's folders when its Celery app is configured:
+        # that must happen before they go away, as it does in any process up before an outage.
+        assert app.conf.broker_url.startswith("filesystem://")
         queue = Path(settings.BROKER_DIR) / "queue"
         away = queue.with_name("queue-away")
         queue.rename(away)

@@ -24,8 +24,10 @@ APP_PROCESSES = ("web", "worker", "beat", "flower")
 CELERY_PROCESSES = ("worker", "beat", "flower")
 
 # os.environ.get("NAME" / os.environ["NAME"] / os.getenv("NAME" / env_bool("NAME" / env_list("NAME"
+# / env_int("NAME" / env_float("NAME"
 _ENV_READ = re.compile(
-    r"""(?:os\.environ\.get\(|os\.environ\[|os\.getenv\(|env_bool\(|env_list\()\s*["']([A-Z][A-Z0-9_]*)["']"""
+    r"""(?:os\.environ\.get\(|os\.environ\[|os\.getenv\(|env_(?:bool|list|int|float)\()"""
+    r"""\s*["']([A-Z][A-Z0-9_]*)["']"""
 )
 
 
@@ -107,6 +109,15 @@ E = env_list(
 value = os.environ.get(name)
 """
     assert env_names_read(source) == {"A_ONE", "B_TWO", "C_THREE", "D_FOUR", "E_FIVE"}
+
+
+def test_env_name_helper_finds_the_number_reads():
+    source = """
+F = env_int("F_SIX")
+G = env_float(
+    "G_SEVEN")
+"""
+    assert env_names_read(source) == {"F_SIX", "G_SEVEN"}
 
 
 def test_settings_read_the_documented_environment():
@@ -238,7 +249,7 @@ def test_settings_refuse_to_start_without_a_secret_when_debug_is_off(tmp_path):
 
 
 def test_settings_refuse_to_start_without_a_secret_on_a_database_url(tmp_path):
-    # DEBUG defaults to off once DATABASE_URL is set.
+    # DEBUG is off unless asked for, with a DATABASE_URL as without one.
     result = run_python(SETUP, tmp_path, DATABASE_URL="postgres://u:p@db:5432/x")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
@@ -251,6 +262,25 @@ def test_settings_reject_a_debug_value_that_is_not_a_boolean(tmp_path, value):
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_DEBUG" in result.stderr
     assert repr(value) in result.stderr
+
+
+def test_settings_reject_an_orders_variable_that_is_not_a_number(tmp_path):
+    result = run_python(SETUP, tmp_path, DJANGO_SECRET_KEY="s", ORDERS_PENDING_TTL_SECONDS="1h")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "ORDERS_PENDING_TTL_SECONDS must be a whole number, got '1h'" in result.stderr
+
+
+def test_settings_pass_the_orders_variables_on_and_leave_the_rest_to_their_defaults(tmp_path):
+    code = SETUP + "\nfrom django.conf import settings\nprint(settings.ORDERS)"
+
+    result = run_python(
+        code, tmp_path, DJANGO_SECRET_KEY="s", ORDERS_PAYMENT_CONFIRMATION_TIMEOUT_SECONDS="4"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'PAYMENT_CONFIRMATION_TIMEOUT_SECONDS': 4.0}"
 
 
 def test_settings_with_the_production_environment(tmp_path):
@@ -280,3 +310,45 @@ def test_settings_with_the_production_environment(tmp_path):
     assert storage == "project.storage.StaticStorage"  # hashed, compressed (WhiteNoise)
     # The amqp broker needs no folders: nothing is created under VAR_DIR.
     assert not (tmp_path / "broker").exists()
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    code = SETUP + "\nfrom django.conf import settings\nprint(settings.DEBUG)"
+
+    unset = run_python(code, tmp_path, DJANGO_SECRET_KEY="s")
+    asked = run_python(code, tmp_path, DJANGO_DEBUG="true")
+
+    assert unset.returncode == 0, unset.stderr
+    assert unset.stdout.split() == ["False"]
+    assert asked.returncode == 0, asked.stderr  # a development key stands in
+    assert asked.stdout.split() == ["True"]
+
+
+def test_reading_the_settings_makes_no_folder(tmp_path):
+    var_dir = tmp_path / "var"
+
+    result = run_python(SETUP, var_dir, DJANGO_SECRET_KEY="s")
+
+    assert result.returncode == 0, result.stderr
+    assert not var_dir.exists()
+
+
+def test_a_fresh_checkout_gets_its_folders_from_what_uses_them(tmp_path):
+    # The embedded default, with no var/ yet: connecting to SQLite makes the database's
+    # folder, configuring the Celery app makes the filesystem broker's, and the static
+    # files middleware makes STATIC_ROOT.
+    var_dir = tmp_path / "var"
+    code = (
+        SETUP
+        + "\nfrom django.db import connection; connection.ensure_connection()"
+        + "\nfrom project.celery import app; app.conf.broker_url"
+        + "\nfrom project.middleware import StaticFilesMiddleware; StaticFilesMiddleware()"
+    )
+
+    result = run_python(code, var_dir, DJANGO_SECRET_KEY="s")
+
+    assert result.returncode == 0, result.stderr
+    assert (var_dir / "db.sqlite3").is_file()
+    for folder in ("queue", "control", "processed"):
+        assert (var_dir / "broker" / folder).is_dir(), folder
+    assert (var_dir / "static").is_dir()

@@ -6,6 +6,7 @@ group) are stacked; each box links to the step's task in Flower when that is con
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..conf import events_settings
 from ..models import StepRun, WorkflowRun
+from .base import format_duration
 
 S = StepRun.Status
 
@@ -36,13 +38,6 @@ BOX_W, BOX_H, COL_GAP, ROW_GAP, PAD = 148, 60, 32, 12, 8
 NAME_CHARS = 18  # what fits in a box at 12px; the full name is in the tooltip
 LABEL_W, ROW_H, AXIS_H, TAIL_W = 130, 20, 22, 60
 TEXT = "#1f1f1f"
-
-
-def format_duration(value: timedelta | None) -> str:
-    if value is None:
-        return "-"
-    seconds = value.total_seconds()
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def _join(parts: Iterable[str]) -> SafeString:
@@ -152,73 +147,33 @@ def graph_svg(steps: Sequence[StepRun]) -> SafeString:
     )
 
 
+@dataclass(frozen=True)
+class _TimeScale:
+    """Maps moments of a run onto the timeline's x axis."""
+
+    t0: datetime
+    span: float  # seconds shown, at least a millisecond
+    plot_w: int
+
+    def x_at(self, moment: datetime) -> int:
+        return LABEL_W + round(max((moment - self.t0).total_seconds(), 0) / self.span * self.plot_w)
+
+
 def timeline_svg(
     run: WorkflowRun, steps: Sequence[StepRun], *, width: int, now: datetime
 ) -> SafeString:
     """A bar per step from its start to its end, relative to the start of the run."""
-    t0 = run.started_at
     ends = [s.finished_at or now for s in steps if s.started_at]
     end = run.finished_at or max(ends, default=now)
-    span = max((max([end, *ends]) - t0).total_seconds(), 0.001)
-    plot_w = width - LABEL_W - TAIL_W
+    scale = _TimeScale(
+        t0=run.started_at,
+        span=max((max([end, *ends]) - run.started_at).total_seconds(), 0.001),
+        plot_w=width - LABEL_W - TAIL_W,
+    )
     height = AXIS_H + len(steps) * ROW_H + 4
-
-    def x_at(moment: datetime) -> int:
-        return LABEL_W + round(max((moment - t0).total_seconds(), 0) / span * plot_w)
-
-    parts = []
-    for tick in range(5):
-        x = LABEL_W + round(plot_w * tick / 4)
-        parts.append(
-            format_html(
-                '<line x1="{x}" y1="{top}" x2="{x}" y2="{h}" stroke="currentColor"'
-                ' stroke-opacity="0.15"/><text x="{x}" y="14" font-size="11" fill="currentColor"'
-                ' fill-opacity="0.7" text-anchor="{anchor}">+{label}</text>',
-                x=x,
-                top=AXIS_H - 4,
-                h=height,
-                anchor="start" if tick == 0 else "middle",
-                label=format_duration(timedelta(seconds=span * tick / 4)),
-            )
-        )
+    parts = [_timeline_tick(scale, tick, height) for tick in range(5)]
     for row, step in enumerate(sorted(steps, key=lambda s: (s.stage, s.pk or 0))):
-        y = AXIS_H + row * ROW_H
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" font-size="12" fill="currentColor"'
-                ' text-anchor="end">{}</text>',
-                LABEL_W - 8,
-                y + 14,
-                _short(step.name, 18),
-            )
-        )
-        if not step.started_at:
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" font-size="11" fill="currentColor" fill-opacity="0.5"'
-                    ' font-style="italic">not started ({})</text>',
-                    LABEL_W + 4,
-                    y + 14,
-                    step.status,
-                )
-            )
-            continue
-        x1, x2 = x_at(step.started_at), x_at(step.finished_at or now)
-        parts.append(
-            format_html(
-                '<rect x="{}" y="{}" width="{}" height="12" rx="2" fill="{}"{}><title>{}</title>'
-                '</rect><text x="{}" y="{}" font-size="11" fill="currentColor">{}</text>',
-                x1,
-                y + 4,
-                max(x2 - x1, 2),
-                COLORS.get(step.status, GREY)[1],
-                mark_safe(' fill-opacity="0.55"') if not step.finished_at else "",
-                _tooltip(step),
-                max(x2, x1 + 2) + 6,
-                y + 14,
-                format_duration(step.duration) if step.finished_at else "running",
-            )
-        )
+        parts.extend(_timeline_row(scale, step, AXIS_H + row * ROW_H, now))
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="workflow-timeline" role="img"'
         ' aria-label="Workflow timeline" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
@@ -227,6 +182,57 @@ def timeline_svg(
         h=height,
         parts=_join(parts),
     )
+
+
+def _timeline_tick(scale: _TimeScale, tick: int, height: int) -> SafeString:
+    """One of the five grid lines, labelled with the time since the run started."""
+    x = LABEL_W + round(scale.plot_w * tick / 4)
+    return format_html(
+        '<line x1="{x}" y1="{top}" x2="{x}" y2="{h}" stroke="currentColor"'
+        ' stroke-opacity="0.15"/><text x="{x}" y="14" font-size="11" fill="currentColor"'
+        ' fill-opacity="0.7" text-anchor="{anchor}">+{label}</text>',
+        x=x,
+        top=AXIS_H - 4,
+        h=height,
+        anchor="start" if tick == 0 else "middle",
+        label=format_duration(timedelta(seconds=scale.span * tick / 4)),
+    )
+
+
+def _timeline_row(scale: _TimeScale, step: StepRun, y: int, now: datetime) -> list[SafeString]:
+    """The step's name, then its bar and duration (or why it has none)."""
+    label = format_html(
+        '<text x="{}" y="{}" font-size="12" fill="currentColor" text-anchor="end">{}</text>',
+        LABEL_W - 8,
+        y + 14,
+        _short(step.name, 18),
+    )
+    if not step.started_at:
+        return [
+            label,
+            format_html(
+                '<text x="{}" y="{}" font-size="11" fill="currentColor" fill-opacity="0.5"'
+                ' font-style="italic">not started ({})</text>',
+                LABEL_W + 4,
+                y + 14,
+                step.status,
+            ),
+        ]
+    x1, x2 = scale.x_at(step.started_at), scale.x_at(step.finished_at or now)
+    bar = format_html(
+        '<rect x="{}" y="{}" width="{}" height="12" rx="2" fill="{}"{}><title>{}</title>'
+        '</rect><text x="{}" y="{}" font-size="11" fill="currentColor">{}</text>',
+        x1,
+        y + 4,
+        max(x2 - x1, 2),
+        COLORS.get(step.status, GREY)[1],
+        mark_safe(' fill-opacity="0.55"') if not step.finished_at else "",
+        _tooltip(step),
+        max(x2, x1 + 2) + 6,
+        y + 14,
+        format_duration(step.duration) if step.finished_at else "running",
+    )
+    return [label, bar]
 
 
 def workflow_run_svg(

@@ -9,8 +9,13 @@ from ..models import (
     StepRun,
     WorkflowRun,
 )
-from ..workflows import CancelRefused, workflow_cancel, workflow_retry
-from ..workflows.engine import WorkflowNotRetryable
+from ..workflows import (
+    CancelRefused,
+    RunEnded,
+    WorkflowNotRetryable,
+    workflow_cancel,
+    workflow_retry,
+)
 from .base import (
     EMPTY,
     ReadOnlyAdmin,
@@ -118,15 +123,19 @@ class WorkflowRunAdmin(ReadOnlyAdmin):
         permissions=["operate"],
     )
     def cancel(self, request: HttpRequest, queryset: QuerySet[WorkflowRun]) -> None:
-
-        def cancel(run: WorkflowRun) -> None:
-            if run.is_terminal:
-                raise CancelRefused(f"already {run.status}")
-            workflow_cancel(run=run, reason="operator_request")
-
         act_on_each(
-            self, request, queryset, cancel, refused=CancelRefused, done="Cancelled {} run(s)."
+            self,
+            request,
+            queryset,
+            lambda run: workflow_cancel(run=run, reason=WorkflowRun.Reason.OPERATOR_REQUEST),
+            refused=CancelRefused,
+            done="Cancelled {} run(s).",
+            why=_why_not_cancelled,
         )
+
+
+def _why_not_cancelled(run: WorkflowRun, exc: Exception) -> str:
+    return f"{run}: already {exc.status}" if isinstance(exc, RunEnded) else f"{run}: {exc}"
 
 
 @admin.register(StepRun)

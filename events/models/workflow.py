@@ -17,6 +17,13 @@ class WorkflowRun(models.Model):
 
     TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
+    class Reason(models.TextChoices):
+        """The engine's own failure reasons; a workflow's steps and hooks add their own."""
+
+        CANCELLED = "cancelled", "Cancelled"
+        OPERATOR_REQUEST = "operator_request", "Cancelled by an operator"
+        TIMEOUT = "timeout", "No signal in time"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow = models.CharField(max_length=100, help_text="Registered name of the workflow.")
     subject_type = models.CharField(max_length=100, help_text="Kind of thing it works on.")
@@ -87,16 +94,24 @@ class StepRun(models.Model):
     task_id = models.CharField(max_length=255, blank=True, help_text="Celery id of the last try.")
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When it was last sent.")
     retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due, while retrying."
+    )
+    compensation_sent_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When the next attempt is due, while retrying; for a step that finished "
-        "after its run stopped, when its compensation was sent.",
+        help_text="For a step that finished after its run stopped: when its compensation "
+        "was last sent.",
     )
     waiting_for = models.CharField(
         max_length=100, blank=True, help_text="Signal the step waits for, while waiting."
     )
     wait_deadline = models.DateTimeField(
         null=True, blank=True, help_text="When the wait times out and the step fails."
+    )
+    waited = models.BooleanField(
+        default=False,
+        help_text="It did its part, then waited for a signal: if the wait fails, it is "
+        "undone like a completed step.",
     )
     timeout_reason = models.CharField(
         max_length=100, blank=True, help_text="Failure reason if the wait times out."

@@ -3,7 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
+from .. import dispatch
 from ..models import DeadLetter, Delivery
+from .delivery import release_successor
+
+NOT_OPEN = "Dead letter {pk} is already {status}."
 
 
 class DeadLetterNotOpen(Exception):
@@ -15,7 +19,7 @@ def _resolve(dead_letter: DeadLetter, *, status: str, by: str) -> DeadLetter:
         DeadLetter.objects.select_for_update().select_related("delivery").get(pk=dead_letter.pk)
     )
     if locked.status != DeadLetter.Status.OPEN:
-        raise DeadLetterNotOpen(f"Dead letter {locked.pk} is already {locked.status}.")
+        raise DeadLetterNotOpen(NOT_OPEN.format(pk=locked.pk, status=locked.status))
     locked.status = status
     locked.resolved_at = timezone.now()
     locked.resolved_by = by
@@ -26,23 +30,17 @@ def _resolve(dead_letter: DeadLetter, *, status: str, by: str) -> DeadLetter:
 @transaction.atomic
 def dead_letter_replay(*, dead_letter: DeadLetter, by: str = "") -> DeadLetter:
     """Send the delivery again with a fresh retry budget; the inbox keeps its effect to one."""
-    from ..tasks import deliver
-
     locked = _resolve(dead_letter, status=DeadLetter.Status.REPLAYED, by=by)
     delivery = locked.delivery
     Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.PENDING, attempts=0)
-    transaction.on_commit(
-        lambda: deliver.delay(event_id=str(delivery.event_id), subscriber=delivery.subscriber),
-        robust=True,  # broker down: the delivery stays pending, visible in the admin
-    )
+    # Broker down: the delivery stays pending, visible in the admin, and the watchdog resends it.
+    dispatch.delivery_on_commit(delivery.event_id, delivery.subscriber)
     return locked
 
 
 @transaction.atomic
 def dead_letter_discard(*, dead_letter: DeadLetter, by: str = "") -> DeadLetter:
     """Give up on the delivery for good: a late redelivery will not run it either."""
-    from .delivery import release_successor
-
     locked = _resolve(dead_letter, status=DeadLetter.Status.DISCARDED, by=by)
     Delivery.objects.filter(pk=locked.delivery_id).update(status=Delivery.Status.DISCARDED)
     # Later events of the aggregate waited behind this one: let the next one go.

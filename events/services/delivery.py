@@ -5,14 +5,14 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import partial
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .. import subscriptions
+from .. import dispatch, subscriptions
 from ..conf import events_settings
 from ..context import caused_by
 from ..envelope import Envelope
@@ -25,10 +25,32 @@ DONE = (Delivery.Status.SUCCEEDED, Delivery.Status.DISCARDED)
 SETTLED = (*DONE, Delivery.Status.DEAD)
 
 
+class DeliveryResult(StrEnum):
+    """What one run of a delivery came to (the first four are also ``Delivery.Status``)."""
+
+    SUCCEEDED = Delivery.Status.SUCCEEDED.value
+    WAITING = Delivery.Status.WAITING.value
+    FAILED = Delivery.Status.FAILED.value
+    DEAD = Delivery.Status.DEAD.value
+    DUPLICATE = "duplicate"  # another copy settled it: this one did nothing
+
+
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    status: str
+    status: DeliveryResult
     retry_in: float | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryTry:
+    """One try of a delivery, as its attempt row records it."""
+
+    task_id: str
+    started_at: datetime
+    clock: float
+
+    def duration_ms(self) -> int:
+        return int((time.monotonic() - self.clock) * 1000)
 
 
 def deliveries_create(events: list[tuple[uuid.UUID, str]]) -> list[tuple[uuid.UUID, str]]:
@@ -60,8 +82,7 @@ def delivery_run(
     subscriber's policy or, after the last attempt, dead-lettered.
     """
     sub = subscriptions.get(subscriber)
-    started_at = timezone.now()
-    clock = time.monotonic()
+    this_try = DeliveryTry(task_id=task_id, started_at=timezone.now(), clock=time.monotonic())
     try:
         with transaction.atomic():
             # The event comes in the same query; only the delivery row is locked.
@@ -71,51 +92,58 @@ def delivery_run(
                 .get_or_create(event_id=event_id, subscriber=subscriber)
             )
             if delivery.status in SETTLED:
-                return DeliveryOutcome(status="duplicate")
+                return DeliveryOutcome(status=DeliveryResult.DUPLICATE)
             event = delivery.event
             cursor = _lock_cursor(sub.name, event)
             if cursor.last_sequence != event.sequence - 1 and not _predecessor_done(sub, event):
-                if delivery.status != Delivery.Status.WAITING:
-                    delivery.status = Delivery.Status.WAITING
-                    delivery.save(update_fields=["status", "updated_at"])
-                if not cursor.has_waiting:
-                    cursor.has_waiting = True
-                    cursor.save(update_fields=["has_waiting", "updated_at"])
-                return DeliveryOutcome(status=Delivery.Status.WAITING)
+                _wait_for_predecessor(delivery, cursor)
+                return DeliveryOutcome(status=DeliveryResult.WAITING)
             with caused_by(correlation_id=event.correlation_id, causation_id=event.id):
                 sub.handler(Envelope.from_event(event))
-            delivery.attempts += 1
-            delivery.total_attempts += 1
-            delivery.status = Delivery.Status.SUCCEEDED
-            delivery.succeeded_at = timezone.now()
-            delivery.last_error = ""
-            delivery.retry_at = None
-            delivery.save()
-            DeliveryAttempt.objects.create(
-                delivery=delivery,
-                number=delivery.total_attempts,
-                task_id=task_id,
-                started_at=started_at,
-                duration_ms=int((time.monotonic() - clock) * 1000),
-                succeeded=True,
-            )
-            cursor.last_sequence = max(cursor.last_sequence, event.sequence)
-            # Most streams never have an early arrival: look for one only when one waited.
-            if cursor.has_waiting:
-                cursor.has_waiting = release_successor(
-                    subscriber=sub.name, event=event
-                ) or _any_waiting(sub.name, event)
-            cursor.save(update_fields=["last_sequence", "has_waiting", "updated_at"])
-        return DeliveryOutcome(status=Delivery.Status.SUCCEEDED)
+            _record_success(delivery, this_try)
+            _advance_cursor(cursor, sub.name, event)
+        return DeliveryOutcome(status=DeliveryResult.SUCCEEDED)
     except Exception as exc:
-        return _record_failure(
-            sub=sub,
-            event_id=event_id,
-            exc=exc,
-            task_id=task_id,
-            started_at=started_at,
-            duration_ms=int((time.monotonic() - clock) * 1000),
+        return delivery_record_failure(sub=sub, event_id=event_id, exc=exc, this_try=this_try)
+
+
+def _wait_for_predecessor(delivery: Delivery, cursor: SubscriberCursor) -> None:
+    """Park the delivery; the predecessor's success (or discard) sends it again."""
+    if delivery.status != Delivery.Status.WAITING:
+        delivery.status = Delivery.Status.WAITING
+        delivery.save(update_fields=["status", "updated_at"])
+    if not cursor.has_waiting:
+        cursor.has_waiting = True
+        cursor.save(update_fields=["has_waiting", "updated_at"])
+
+
+def _record_success(delivery: Delivery, this_try: DeliveryTry) -> None:
+    delivery.attempts += 1
+    delivery.total_attempts += 1
+    delivery.status = Delivery.Status.SUCCEEDED
+    delivery.succeeded_at = timezone.now()
+    delivery.last_error = ""
+    delivery.retry_at = None
+    delivery.save()
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.total_attempts,
+        task_id=this_try.task_id,
+        started_at=this_try.started_at,
+        duration_ms=this_try.duration_ms(),
+        succeeded=True,
+    )
+
+
+def _advance_cursor(cursor: SubscriberCursor, subscriber: str, event: Event) -> None:
+    """Move the subscriber's cursor past the event and wake the next one if it waits."""
+    cursor.last_sequence = max(cursor.last_sequence, event.sequence)
+    # Most streams never have an early arrival: look for one only when one waited.
+    if cursor.has_waiting:
+        cursor.has_waiting = release_successor(subscriber=subscriber, event=event) or _any_waiting(
+            subscriber, event
         )
+    cursor.save(update_fields=["last_sequence", "has_waiting", "updated_at"])
 
 
 _LOCK_CURSOR = f"""
@@ -188,8 +216,6 @@ def release_successor(*, subscriber: str, event: Event) -> bool:
 
     Returns whether one was waiting.
     """
-    from ..tasks import deliver
-
     waiting = (
         Delivery.objects.filter(
             subscriber=subscriber,
@@ -204,21 +230,23 @@ def release_successor(*, subscriber: str, event: Event) -> bool:
     )
     if waiting is None:
         return False
-    transaction.on_commit(
-        partial(deliver.delay, event_id=str(waiting), subscriber=subscriber), robust=True
-    )
+    dispatch.delivery_on_commit(waiting, subscriber)
     return True
 
 
-def _record_failure(
+def delivery_record_failure(
     *,
     sub: subscriptions.Subscriber,
     event_id: uuid.UUID | str,
     exc: Exception,
-    task_id: str,
-    started_at,  # type: ignore[no-untyped-def]
-    duration_ms: int,
+    this_try: DeliveryTry,
 ) -> DeliveryOutcome:
+    """Record a failed try: retry per the subscriber's policy, or dead-letter it.
+
+    A failure that lands after another copy of the delivery settled it changes nothing:
+    its handler's work rolled back, and the other copy's success stands.
+    """
+    duration_ms = this_try.duration_ms()
     error = f"{type(exc).__name__}: {exc}"
     tb = "".join(traceback.format_exception(exc))
     with transaction.atomic():
@@ -226,31 +254,22 @@ def _record_failure(
             event_id=event_id, subscriber=sub.name
         )
         if delivery.status in SETTLED:
-            # Another copy of this delivery got the lock first and settled it: this
-            # failure rolled back and changes nothing.
-            return DeliveryOutcome(status="duplicate")
+            return DeliveryOutcome(status=DeliveryResult.DUPLICATE)
         delivery.attempts += 1
         delivery.total_attempts += 1
         delivery.last_error = error
         DeliveryAttempt.objects.create(
             delivery=delivery,
             number=delivery.total_attempts,
-            task_id=task_id,
-            started_at=started_at,
+            task_id=this_try.task_id,
+            started_at=this_try.started_at,
             duration_ms=duration_ms,
             succeeded=False,
             error=error,
             traceback=tb,
         )
         if sub.should_retry(exc, delivery.attempts):
-            delay = sub.retry_delay(delivery.attempts)
-            delivery.status = Delivery.Status.FAILED
-            delivery.retry_at = timezone.now() + timedelta(seconds=delay)
-            delivery.save()
-            logger.warning(
-                "%s failed on %s (attempt %s): %s", sub.name, event_id, delivery.attempts, error
-            )
-            return DeliveryOutcome(status=delivery.status, retry_in=delay)
+            return _schedule_retry(delivery, sub)
         delivery.status = Delivery.Status.DEAD
         delivery.retry_at = None
         delivery.save()
@@ -258,7 +277,23 @@ def _record_failure(
     logger.error(
         "%s gave up on %s after %s attempts: %s", sub.name, event_id, delivery.attempts, error
     )
-    return DeliveryOutcome(status=Delivery.Status.DEAD)
+    return DeliveryOutcome(status=DeliveryResult.DEAD)
+
+
+def _schedule_retry(delivery: Delivery, sub: subscriptions.Subscriber) -> DeliveryOutcome:
+    """Mark the delivery failed with its retry due after the subscriber's backoff."""
+    delay = sub.retry_delay(delivery.attempts)
+    delivery.status = Delivery.Status.FAILED
+    delivery.retry_at = timezone.now() + timedelta(seconds=delay)
+    delivery.save()
+    logger.warning(
+        "%s failed on %s (attempt %s): %s",
+        sub.name,
+        delivery.event_id,
+        delivery.attempts,
+        delivery.last_error,
+    )
+    return DeliveryOutcome(status=DeliveryResult.FAILED, retry_in=delay)
 
 
 def delivery_resume_stalled() -> int:
@@ -269,8 +304,6 @@ def delivery_resume_stalled() -> int:
     overdue (the retry message was lost with its worker, or refused by the broker). Each
     one resent counts as fresh again, so the next pass leaves it alone for a while.
     """
-    from ..tasks import deliver
-
     now = timezone.now()
     cutoff = now - timedelta(seconds=events_settings.WORKFLOW_STALL_SECONDS)
     stalled = Delivery.objects.filter(
@@ -286,7 +319,7 @@ def delivery_resume_stalled() -> int:
         logger.warning(
             "Resending stalled delivery of %s to %s", delivery.event_id, delivery.subscriber
         )
-        deliver.delay(event_id=str(delivery.event_id), subscriber=delivery.subscriber)
+        dispatch.delivery(delivery.event_id, delivery.subscriber)
         resent.append(delivery.pk)
     Delivery.objects.filter(pk__in=resent, status=Delivery.Status.FAILED).update(retry_at=now)
     Delivery.objects.filter(pk__in=resent).update(updated_at=now)

@@ -15,8 +15,10 @@ from django.db.models import Field
 from django.utils import timezone
 
 from .. import types
+from ..conf import events_settings
 from ..context import current_cause
 from ..models import AggregateStream, Event, OutboxEvent
+from .relay import outbox_publish
 
 # The upsert takes the stream row's lock, so concurrent emitters of one aggregate queue up
 # and get 1, 2, 3 ... with no gaps (a rolled-back transaction gives its number back).
@@ -113,9 +115,8 @@ def event_emit(
     event._state.db = conn.alias
     # Fast path: publish as soon as the transaction commits. If that fails (broker down,
     # process killed), the row stays pending and the relay or the sweeper publishes it.
-    from .relay import outbox_publish
-
-    transaction.on_commit(partial(outbox_publish, event_ids=[event.id]), robust=True)
+    if events_settings.PUBLISH_ON_COMMIT:
+        transaction.on_commit(partial(outbox_publish, event_ids=[event.id]), robust=True)
     return event
 
 

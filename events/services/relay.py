@@ -11,19 +11,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .. import dispatch
 from ..conf import events_settings
 from ..models import Event, OutboxEvent
 from .delivery import deliveries_create
 
 logger = logging.getLogger(__name__)
-
-
-def _publish(event_id: uuid.UUID, subscriber: str) -> None:
-    from ..tasks import deliver
-
-    # No retry loop here: a broker that is down must not hold the caller (often a web
-    # request); the row stays pending and the relay or the sweeper tries again.
-    deliver.apply_async(kwargs={"event_id": str(event_id), "subscriber": subscriber}, retry=False)
 
 
 class PublishRound(NamedTuple):
@@ -79,7 +72,9 @@ def outbox_publish_round(
         for position, row in enumerate(claimed):
             try:
                 for name in subscribers[row.event_id]:
-                    _publish(row.event_id, name)
+                    # No retry loop: a broker that is down must not hold the caller (often
+                    # a web request); the row goes back to pending for the relay or sweeper.
+                    dispatch.delivery(row.event_id, name, retry=False)
             except Exception as exc:  # the broker refused or is unreachable
                 # The broker is down: the rest would fail the same way. Hand them back.
                 _unclaim(failed=row, rest=claimed[position + 1 :], exc=exc)
@@ -151,17 +146,6 @@ def _unclaim(*, failed: _Claimed, rest: list[_Claimed], exc: Exception) -> None:
         OutboxEvent.objects.filter(event_id__in=[row.event_id for row in rest]).update(
             published_at=None, attempts=F("attempts") - 1
         )
-
-
-def outbox_lag_seconds() -> float:
-    """Age of the oldest unpublished row: how far the relay is behind."""
-    oldest = (
-        OutboxEvent.objects.pending()
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    return (timezone.now() - oldest).total_seconds() if oldest else 0.0
 
 
 def outbox_sweep() -> int:

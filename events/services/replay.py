@@ -1,11 +1,10 @@
 """Re-dispatching stored history to one subscriber."""
 
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 
-from .. import subscriptions
+from .. import dispatch, subscriptions
 from ..models import Delivery, Event
 
 
@@ -23,8 +22,6 @@ def event_replay(
     again, in order per aggregate. A subscriber added after the events happened gets them
     for the first time.
     """
-    from ..tasks import deliver
-
     sub = subscriptions.get(subscriber)
     events = Event.objects.filter(type__in=sub.event_types)
     if since is not None:
@@ -48,7 +45,5 @@ def event_replay(
         if event_id not in known
     )
     for event_id in event_ids:
-        transaction.on_commit(
-            partial(deliver.delay, event_id=str(event_id), subscriber=sub.name), robust=True
-        )
+        dispatch.delivery_on_commit(event_id, sub.name)
     return len(event_ids)

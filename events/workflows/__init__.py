@@ -3,6 +3,9 @@
 A workflow is a list of stages; a stage is one step or several in parallel. Each step is
 a Celery task with a stable name, a retry policy, time limits and, optionally, a
 compensation. The database (WorkflowRun, StepRun) is the source of truth for every run.
+
+``definition`` holds what a workflow is made of, ``registry`` finds workflows by name,
+``steps`` makes a function a step task, and the ``engine`` package runs them.
 """
 
 from .definition import (
@@ -14,21 +17,23 @@ from .definition import (
     StepSpec,
     Wait,
     Workflow,
+    WorkflowNotRetryable,
     parallel,
-    register,
-    step,
 )
 from .engine import (
-    WorkflowNotRetryable,
+    RunEnded,
     workflow_cancel,
     workflow_retry,
     workflow_signal,
     workflow_start,
 )
+from .registry import register, unregister
+from .steps import step
 
 __all__ = [
     "CancelRefused",
     "RetryPolicy",
+    "RunEnded",
     "StepCancelled",
     "StepContext",
     "StepFailed",
@@ -39,6 +44,7 @@ __all__ = [
     "parallel",
     "register",
     "step",
+    "unregister",
     "workflow_cancel",
     "workflow_retry",
     "workflow_signal",

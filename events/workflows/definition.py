@@ -1,15 +1,27 @@
-"""How workflows are declared: steps, parallel groups, retry policies, compensations."""
+"""What a workflow is made of: steps, parallel groups, retry policies, compensations.
+
+Plain declarations: making a step a Celery task is ``steps.step``'s job, and finding a
+workflow by name is the registry's.
+"""
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ImproperlyConfigured
 
-from ..retry import backoff_delay, countdown
+from ..retry import backoff_delay
+
+# What a definition that cannot work is refused with, at import.
+NO_STEPS = "Workflow {workflow!r} has no steps."
+EMPTY_PARALLEL_GROUP = "Workflow {workflow!r} has an empty parallel group."
+NOT_A_STEP = "Workflow {workflow!r}: {stage!r} is not a step; decorate it with @step."
+STEP_LISTED_TWICE = "Workflow {workflow!r} lists step {step!r} twice."
+POINT_OF_NO_RETURN_ELSEWHERE = (
+    "Workflow {workflow!r}: its point of no return {step!r} is not one of its steps."
+)
 
 
 class StepFailed(Exception):
@@ -27,6 +39,10 @@ class StepCancelled(Exception):
 class CancelRefused(Exception):
     """Raised by a workflow's ``before_cancel`` or ``on_cancel`` hook: the subject is past
     the point of no return and the run goes on."""
+
+
+class WorkflowNotRetryable(Exception):
+    """Only a failed run can be retried (and its ``on_retry`` hook may refuse too)."""
 
 
 @dataclass(frozen=True)
@@ -96,59 +112,6 @@ class StepSpec:
         return fn
 
 
-_steps: dict[str, StepSpec] = {}
-
-
-def step(
-    task_name: str,
-    *,
-    retry: RetryPolicy | None = None,
-    soft_time_limit: float = 30,
-    time_limit: float | None = None,
-    atomic: bool = True,
-) -> Callable[[StepFunction], StepSpec]:
-    """Make ``fn`` a workflow step run by the Celery task ``task_name``.
-
-    With ``atomic`` (the default) the step's writes commit in one transaction with its
-    success, so a step redelivered after a crash has either fully happened or not at all.
-    A step that calls the outside world sets ``atomic=False`` and must be idempotent.
-    """
-
-    def decorator(fn: StepFunction) -> StepSpec:
-        if task_name in _steps:
-            raise ImproperlyConfigured(f"Workflow step task {task_name!r} is declared twice.")
-        spec = StepSpec(
-            name=fn.__name__,
-            task_name=task_name,
-            fn=fn,
-            retry=retry or RetryPolicy(),
-            soft_time_limit=soft_time_limit,
-            time_limit=time_limit or soft_time_limit + 15,
-            atomic=atomic,
-        )
-
-        def run_step(self: Any, run_id: str, step: str) -> None:
-            from .engine import step_execute
-
-            outcome = step_execute(run_id=run_id, step_name=step, task_id=self.request.id or "")
-            if outcome.retry_in is not None:
-                raise self.retry(countdown=countdown(outcome.retry_in), max_retries=None)
-
-        run_step.__name__ = fn.__name__
-        run_step.__doc__ = fn.__doc__
-        spec.task = shared_task(
-            bind=True,
-            name=task_name,
-            soft_time_limit=soft_time_limit,
-            time_limit=spec.time_limit,
-            acks_late=True,
-        )(run_step)
-        _steps[task_name] = spec
-        return spec
-
-    return decorator
-
-
 @dataclass(frozen=True)
 class Stage:
     steps: tuple[StepSpec, ...]
@@ -196,25 +159,24 @@ class Workflow:
 
     def _check(self) -> None:
         if not self.stages:
-            raise ImproperlyConfigured(f"Workflow {self.name!r} has no steps.")
+            raise ImproperlyConfigured(NO_STEPS.format(workflow=self.name))
         seen: set[str] = set()
         for stage in self.stages:
             if not stage.steps:
-                raise ImproperlyConfigured(f"Workflow {self.name!r} has an empty parallel group.")
+                raise ImproperlyConfigured(EMPTY_PARALLEL_GROUP.format(workflow=self.name))
             for spec in stage.steps:
                 if not isinstance(spec, StepSpec):
-                    raise ImproperlyConfigured(
-                        f"Workflow {self.name!r}: {spec!r} is not a step; decorate it with @step."
-                    )
+                    raise ImproperlyConfigured(NOT_A_STEP.format(workflow=self.name, stage=spec))
                 if spec.name in seen:
                     raise ImproperlyConfigured(
-                        f"Workflow {self.name!r} lists step {spec.name!r} twice."
+                        STEP_LISTED_TWICE.format(workflow=self.name, step=spec.name)
                     )
                 seen.add(spec.name)
         if self.point_of_no_return is not None and self.point_of_no_return.name not in seen:
             raise ImproperlyConfigured(
-                f"Workflow {self.name!r}: its point of no return "
-                f"{self.point_of_no_return.name!r} is not one of its steps."
+                POINT_OF_NO_RETURN_ELSEWHERE.format(
+                    workflow=self.name, step=self.point_of_no_return.name
+                )
             )
 
     def step(self, name: str) -> StepSpec:
@@ -222,24 +184,3 @@ class Workflow:
             return self.steps[name]
         except KeyError:
             raise LookupError(f"Workflow {self.name!r} has no step {name!r}") from None
-
-
-_workflows: dict[str, Workflow] = {}
-
-
-def register(workflow: Workflow) -> Workflow:
-    if workflow.name in _workflows:
-        raise ImproperlyConfigured(f"Workflow {workflow.name!r} is registered twice.")
-    _workflows[workflow.name] = workflow
-    return workflow
-
-
-def get(name: str) -> Workflow:
-    try:
-        return _workflows[name]
-    except KeyError:
-        raise LookupError(f"Unknown workflow: {name}") from None
-
-
-def all_workflows() -> list[Workflow]:
-    return sorted(_workflows.values(), key=lambda w: w.name)

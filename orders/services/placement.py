@@ -12,7 +12,8 @@ from events.workflows import workflow_cancel
 from project.errors import ApplicationError, Conflict
 
 from ..models import Order, OrderLine, Product
-from .fulfillment import fulfillment_run, order_mark_cancelled
+from .lifecycle import order_mark_cancelled
+from .locks import fulfillment_run
 
 CURRENCY = "EUR"
 
@@ -35,7 +36,13 @@ def _fingerprint(lines: list[LineInput], payment_token: str) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _replay(*, customer: AbstractBaseUser, idempotency_key: str, fingerprint: str) -> Order | None:
+def _order_for_idempotency_key(
+    *, customer: AbstractBaseUser, idempotency_key: str, fingerprint: str
+) -> Order | None:
+    """The customer's earlier order placed with this key, if any.
+
+    The same key sent with a different request is a conflict.
+    """
     order = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
     if order is not None and order.request_fingerprint != fingerprint:
         raise Conflict(IDEMPOTENCY_KEY_REUSED, extra={"idempotency_key": idempotency_key})
@@ -56,7 +63,7 @@ def order_place(
     """
     fingerprint = _fingerprint(lines, payment_token)
     if idempotency_key:
-        existing = _replay(
+        existing = _order_for_idempotency_key(
             customer=customer, idempotency_key=idempotency_key, fingerprint=fingerprint
         )
         if existing is not None:
@@ -74,7 +81,7 @@ def order_place(
         # A concurrent request with the same key won the race: answer with its order.
         if not idempotency_key:
             raise
-        existing = _replay(
+        existing = _order_for_idempotency_key(
             customer=customer, idempotency_key=idempotency_key, fingerprint=fingerprint
         )
         if existing is None:
@@ -136,7 +143,9 @@ def _create(
 
 
 @transaction.atomic
-def order_cancel(*, order: Order, reason: str = "customer_request") -> Order:
+def order_cancel(
+    *, order: Order, reason: Order.CancelReason = Order.CancelReason.CUSTOMER_REQUEST
+) -> Order:
     """Cancel the order: its fulfillment run undoes its work (refund, release stock)."""
     run = fulfillment_run(order_id=order.pk, lock=True)  # the run first, then the order
     order = Order.objects.select_for_update().get(pk=order.pk)

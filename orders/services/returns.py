@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,6 +11,7 @@ from events.services import event_emit
 from events.workflows import workflow_signal, workflow_start
 from project.errors import Conflict
 
+from ..conf import orders_settings
 from ..models import Order, Product, Return
 
 RETURNS = "orders.returns"
@@ -30,7 +30,7 @@ def return_request(*, order: Order, reason: str = "") -> Return:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != Order.Status.FULFILLED:
         raise Conflict(NOT_RETURNABLE.format(status=order.status), extra={"status": order.status})
-    days = settings.ORDERS["RETURN_WINDOW_DAYS"]
+    days = orders_settings.RETURN_WINDOW_DAYS
     if order.updated_at < timezone.now() - timedelta(days=days):
         raise Conflict(TOO_LATE.format(days=days))
     if Return.objects.filter(order=order).exists():

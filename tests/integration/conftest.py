@@ -1,7 +1,6 @@
-import contextlib
-
 import pytest
 from django.db import connections
+from django.db.models import Exists, OuterRef
 
 from events import subscriptions
 from events.models import Delivery, Event, OutboxEvent, StepRun, WorkflowRun
@@ -55,9 +54,12 @@ def in_flight() -> list[str]:
         moving.append(f"{made} of {expected_deliveries} deliveries dispatched")
     unfinished = Delivery.objects.exclude(status__in=["succeeded", "dead", "discarded"])
     moving += [f"delivery {d}" for d in unfinished]
-    moving += [
-        f"run {r}" for r in WorkflowRun.objects.filter(status__in=["running", "compensating"])
-    ]
+    # A running run with a step waiting for a signal is parked, not moving.
+    waiting = StepRun.objects.filter(run=OuterRef("pk"), status="waiting")
+    runs = WorkflowRun.objects.filter(status__in=["running", "compensating"]).exclude(
+        Exists(waiting), status="running"
+    )
+    moving += [f"run {r}" for r in runs]
     steps = StepRun.objects.filter(status__in=["queued", "running", "retrying"])
     moving += [f"step {s.run_id}:{s}" for s in steps]
     return moving
@@ -83,5 +85,7 @@ def settle_before_flush(transactional_db):  # type: ignore[no-untyped-def]
     """
     yield
     if LIVE_WORKERS:
-        with contextlib.suppress(AssertionError):  # best effort: some tests leave work parked
+        try:
             wait_until(lambda: not in_flight(), timeout=30, message="the workers to settle")
+        except AssertionError as exc:
+            raise AssertionError(f"The test left work behind: {in_flight()}") from exc

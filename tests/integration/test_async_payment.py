@@ -8,7 +8,7 @@ from events.tasks import fire_workflow_timers
 from orders import gateway
 from orders.models import Payment, Product
 from tests.factories import order_body
-from tests.integration.test_fulfillment_end_to_end import place, timeline, wait_for_status
+from tests.integration.helpers import place, timeline, wait_for_status
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

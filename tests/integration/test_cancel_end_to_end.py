@@ -4,7 +4,7 @@ import pytest
 
 from orders.models import Order, Product, Shipment
 from tests.factories import order_body
-from tests.integration.test_fulfillment_end_to_end import (
+from tests.integration.helpers import (
     assert_gapless,
     place,
     timeline,

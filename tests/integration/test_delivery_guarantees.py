@@ -3,25 +3,20 @@
 import random
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from events.conf import events_settings
+from events import dispatch
 from events.models import DeadLetter, Delivery, OutboxEvent
-from events.services import delivery_resume_stalled, event_emit, relay
+from events.services import delivery_resume_stalled, event_emit
 from events.services.delivery import deliveries_create
 from project.celery import app
 from tests.probe.models import Record, Switch
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def held_outbox(monkeypatch):  # type: ignore[no-untyped-def]
-    """Emit without the after-commit fast path, so the test decides what is published when."""
-    monkeypatch.setattr(relay, "outbox_publish", lambda **kwargs: 0)
 
 
 def emit(event_type: str, aggregate_id: str, **payload) -> None:  # type: ignore[no-untyped-def]
@@ -34,11 +29,11 @@ def publish_shuffled_twice(rows: list[OutboxEvent]) -> None:
     messages = deliveries_create([(row.event_id, row.event.type) for row in rows]) * 2
     random.Random(4).shuffle(messages)
     for event_id, subscriber in messages:
-        relay._publish(event_id, subscriber)
+        dispatch.delivery(event_id, subscriber, retry=False)
     OutboxEvent.objects.filter(pk__in=[r.pk for r in rows]).update(published_at=timezone.now())
 
 
-def test_each_subscriber_sees_each_aggregates_events_in_order_and_once(start_worker, held_outbox):
+def test_each_subscriber_sees_each_aggregates_events_in_order_and_once(start_worker, no_fast_path):
     aggregates, per_aggregate = 20, 10
     for n in range(per_aggregate):
         for a in range(aggregates):
@@ -114,7 +109,7 @@ def test_a_worker_killed_mid_handler_leaves_the_effect_to_happen_exactly_once(st
     start_worker()
     # RabbitMQ hands the unacknowledged message to the new worker; the filesystem broker
     # lost it with the worker, and the watchdog sends the delivery again.
-    stall = {**events_settings_dict(), "WORKFLOW_STALL_SECONDS": 1}
+    stall = {**settings.EVENTS, "WORKFLOW_STALL_SECONDS": 1}
     with override_settings(EVENTS=stall):
 
         def done() -> bool:
@@ -123,10 +118,3 @@ def test_a_worker_killed_mid_handler_leaves_the_effect_to_happen_exactly_once(st
 
         wait_until(done, timeout=90, message="the delivery to succeed after the kill")
     assert Record.objects.filter(subscriber="probe.slow").count() == 1
-
-
-def events_settings_dict() -> dict:
-    from django.conf import settings
-
-    assert events_settings.SWEEP_AFTER_SECONDS is not None
-    return dict(settings.EVENTS)

@@ -7,7 +7,7 @@ import pytest
 from events.models import Event, StepRun
 from orders.models import Order, OrderLine, Product
 from tests.factories import order_body
-from tests.processes import wait_until
+from tests.integration.helpers import assert_gapless, place, timeline, wait_for_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -20,30 +20,6 @@ FULFILLED = [
 ]
 DECLINED = ["order.placed", "stock.reserved", "payment.declined", "stock.released", "order.failed"]
 OUT_OF_STOCK = ["order.placed", "order.failed"]
-
-
-def place(client, body: dict) -> dict:  # type: ignore[no-untyped-def]
-    response = client.post("/api/orders/", body, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def wait_for_status(client, order_id: int, statuses: set[str], timeout: float = 60) -> dict:  # type: ignore[no-untyped-def]
-    def current() -> dict | None:
-        order = client.get(f"/api/orders/{order_id}/").json()
-        return order if order["status"] in statuses else None
-
-    return wait_until(current, timeout=timeout, message=f"order {order_id} to reach {statuses}")  # type: ignore[return-value]
-
-
-def timeline(client, order_id: int) -> list[dict]:  # type: ignore[no-untyped-def]
-    response = client.get(f"/api/orders/{order_id}/events/")
-    assert response.status_code == 200
-    return response.json()
-
-
-def assert_gapless(events: list[dict]) -> None:
-    assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
 
 
 def test_each_payment_token_and_a_shortage_reach_their_terminal_status(

@@ -6,8 +6,9 @@ import pytest
 from django.test import override_settings
 
 from events.models import StepRun, WorkflowRun
+from events.workflows.definition import STEP_LISTED_TWICE
 from events.workflows.engine import workflow_resume_stalled
-from tests.integration.test_workflow_engine import finished, recorded, start
+from tests.integration.helpers import finished, recorded, start
 from tests.processes import BIN, ROOT, process_env, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -52,4 +53,4 @@ def test_a_bad_workflow_definition_stops_start_up_with_a_clear_message():
         timeout=60,
     )
     assert result.returncode != 0
-    assert "Workflow 'badflow.twice' lists step 'only' twice." in result.stderr
+    assert STEP_LISTED_TWICE.format(workflow="badflow.twice", step="only") in result.stderr

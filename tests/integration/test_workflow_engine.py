@@ -1,39 +1,18 @@
 """The workflow engine on real worker processes: retries, limits, compensation, steering."""
 
 import pytest
-from django.db import transaction
 
 from events.models import StepRun, WorkflowRun
-from events.workflows import workflow_signal, workflow_start
-from tests.probe.models import Record, Switch
+from events.workflows import workflow_signal
+from tests.integration.helpers import finished, recorded, start
+from tests.probe.models import Switch
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def start(workflow: str, subject: str, **inputs) -> WorkflowRun:  # type: ignore[no-untyped-def]
-    with transaction.atomic():
-        return workflow_start(workflow=workflow, subject_id=subject, input=inputs)
-
-
-def finished(run: WorkflowRun, timeout: float = 60) -> WorkflowRun:
-    def done() -> WorkflowRun | None:
-        run.refresh_from_db()
-        return run if run.is_terminal else None
-
-    return wait_until(done, timeout=timeout, message=f"run {run.pk} to finish")  # type: ignore[return-value]
-
-
 def steps(run: WorkflowRun) -> dict[str, StepRun]:
     return {s.name: s for s in run.steps.all()}
-
-
-def recorded(subject: str) -> list[str]:
-    return list(
-        Record.objects.filter(aggregate_id=subject)
-        .order_by("id")
-        .values_list("subscriber", flat=True)
-    )
 
 
 def test_a_transient_failure_is_retried_until_the_step_succeeds(worker):

@@ -8,6 +8,9 @@ from django.utils.dateparse import parse_datetime
 from events import projections, subscriptions, types
 from events.services import event_replay
 
+UNKNOWN_NAME = "{error}. Known: {names}."
+AGGREGATE_NOT_TYPE_ID = "--aggregate takes TYPE:ID, e.g. order:42."
+
 
 def _datetime(value: str) -> datetime:
     parsed = parse_datetime(value)
@@ -41,7 +44,7 @@ class Command(BaseCommand):
                 count = projections.projection_rebuild(name=str(options["projection"]))
             except LookupError as exc:
                 names = ", ".join(p.name for p in projections.all_projections())
-                raise CommandError(f"{exc}. Known: {names}.") from exc
+                raise CommandError(UNKNOWN_NAME.format(error=exc, names=names)) from exc
             self.stdout.write(f"Rebuilt {options['projection']} from {count} events.")
         elif action == "types":
             for event_type in types.catalog():
@@ -60,7 +63,7 @@ class Command(BaseCommand):
         if options["aggregate"]:
             aggregate_type, sep, aggregate_id = str(options["aggregate"]).partition(":")
             if not sep or not aggregate_type or not aggregate_id:
-                raise CommandError("--aggregate takes TYPE:ID, e.g. order:42.")
+                raise CommandError(AGGREGATE_NOT_TYPE_ID)
         try:
             count = event_replay(
                 subscriber=str(options["subscriber"]),
@@ -70,5 +73,5 @@ class Command(BaseCommand):
             )
         except LookupError as exc:
             names = ", ".join(s.name for s in subscriptions.all_subscribers())
-            raise CommandError(f"{exc}. Known: {names}.") from exc
+            raise CommandError(UNKNOWN_NAME.format(error=exc, names=names)) from exc
         self.stdout.write(f"Queued {count} events for {options['subscriber']}.")

@@ -9,9 +9,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError, close_old_connections
 
 from events.notify import Waiter, waiter
-from events.services.relay import outbox_lag_seconds, outbox_publish_round
+from events.selectors import outbox_backlog
+from events.services.relay import outbox_publish_round
 
 logger = logging.getLogger("events.relay")
+
+BROKER_REFUSED = "The broker refused a message; what was not published stays pending."
 
 
 class Command(BaseCommand):
@@ -59,12 +62,10 @@ class Command(BaseCommand):
                     logger.warning("Outbox claim failed (%s); retrying in %.2fs", exc, interval)
                     published, refused = 0, broker_down
                 if published:
-                    lag = outbox_lag_seconds()
+                    lag = outbox_backlog().lag_seconds
                     logger.info("Published %d events; lag %.2fs", published, lag)
                 if refused and once:
-                    raise CommandError(
-                        "The broker refused a message; what was not published stays pending."
-                    )
+                    raise CommandError(BROKER_REFUSED)
                 # Only a message that went out ends an outage: an empty claim (nothing
                 # pending, or every row held by another relay) says nothing of the broker.
                 if refused and not broker_down:

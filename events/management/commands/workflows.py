@@ -6,8 +6,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from events import selectors
 from events.models import WorkflowRun
-from events.workflows import CancelRefused, workflow_cancel, workflow_retry
-from events.workflows.engine import WorkflowNotRetryable
+from events.workflows import (
+    CancelRefused,
+    RunEnded,
+    WorkflowNotRetryable,
+    workflow_cancel,
+    workflow_retry,
+)
 
 
 class Command(BaseCommand):
@@ -49,10 +54,10 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"Run {run.pk} is running again from its failed step.")
         elif options["action"] == "cancel":
-            if run.is_terminal:
-                raise CommandError(f"Run {run.pk} is already {run.status}.")
             try:
-                run = workflow_cancel(run=run, reason="operator_request")
+                run = workflow_cancel(run=run, reason=WorkflowRun.Reason.OPERATOR_REQUEST)
+            except RunEnded as exc:
+                raise CommandError(f"Run {run.pk} is already {exc.status}.") from exc
             except CancelRefused as exc:
                 raise CommandError(str(exc)) from exc
             run = self._get(str(run.pk))

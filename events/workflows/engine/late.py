@@ -1,0 +1,65 @@
+"""Outside work that finished after its run stopped: recorded, then undone on its own."""
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ... import dispatch
+from ...models import StepRun, WorkflowRun
+from ..definition import StepSpec, Wait
+from ..registry import get
+from .outcomes import StepOutcome, StepResult
+from .progress import in_flow, lock_run, owned, step_context
+
+
+def finished_late(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun, result: Any) -> StepOutcome:
+    """Record outside work that finished after its run stopped, and have it undone.
+
+    The run's compensation passed this step by while it was running, but its effect (a
+    captured charge, a booked parcel) is out there now. The step is recorded as done,
+    which is the truth, and its compensation is sent as a task of its own: it retries
+    a few times, and the watchdog sends it again while the step is still in effect.
+    """
+    with transaction.atomic():
+        run = lock_run(run_id)
+        note = f"Finished after its run became {run.status}."
+        if spec.compensate is not None:
+            note += " Its compensation undoes it."
+        now = timezone.now()
+        updated = owned(step_run).update(
+            status=StepRun.Status.SUCCEEDED,
+            result=result.result if isinstance(result, Wait) else result,
+            finished_at=now,
+            compensation_sent_at=now if spec.compensate is not None else None,
+            error=note,
+            traceback="",
+        )
+        if not updated:
+            return StepOutcome(status=StepResult.SUPERSEDED)
+        if spec.compensate is not None:
+            dispatch.step_compensation_on_commit(run.pk, step_run.name)
+    return StepOutcome(status=StepResult.LATE)
+
+
+def step_compensate(*, run_id: uuid.UUID | str, step_name: str) -> StepRun:
+    """Undo one completed step of a stopped run, if it is still in effect.
+
+    A run that stopped (cancelled, failed) undoes its completed steps; a step that
+    completed only afterwards is undone here. A run retried meanwhile keeps the step:
+    its work counts again.
+    """
+    with transaction.atomic():
+        run = lock_run(run_id)
+        step_run = run.steps.get(name=step_name)
+        spec = get(run.workflow).step(step_name)
+        stopped = run.status in (WorkflowRun.Status.CANCELLED, WorkflowRun.Status.FAILED)
+        if not stopped or step_run.status != StepRun.Status.SUCCEEDED or spec.compensate is None:
+            return step_run
+        with in_flow(run):
+            spec.compensate(step_context(run, step_run))
+        step_run.status = StepRun.Status.COMPENSATED
+        step_run.compensated_at = timezone.now()
+        step_run.save(update_fields=["status", "compensated_at"])
+    return step_run

@@ -1,0 +1,88 @@
+"""The ``ORDERS`` setting, read through one object with defaults.
+
+``orders_settings.NAME`` reads ``settings.ORDERS`` on every access, so
+``override_settings`` reaches it; read it where the value is used, not at import.
+``orders_settings_problems`` says what is wrong with the setting; the app's system
+check (``orders.checks``) reports it at start-up.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    # An order still pending after this long never started fulfillment: it is failed.
+    "PENDING_TTL_SECONDS": 30 * 60,
+    # The most lines one order may have, and the most units on one line.
+    "MAX_LINES": 50,
+    "MAX_QUANTITY": 1000,
+    # Simulated carrier's answer time (outside any transaction, like a real API call).
+    "CARRIER_LATENCY_SECONDS": 0.0,
+    # A pending (asynchronous) payment not confirmed in this time cancels the order.
+    "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": 15 * 60.0,
+    # How long after fulfillment a return may be asked for, and how long the warehouse
+    # waits for the parcel before the return is rejected.
+    "RETURN_WINDOW_DAYS": 30,
+    "RETURN_PARCEL_TIMEOUT_SECONDS": 14 * 24 * 3600.0,
+}
+
+# What each value must be: a whole number above zero, any number above zero, or any
+# number from zero up.
+POSITIVE_INTEGERS = ("PENDING_TTL_SECONDS", "MAX_LINES", "MAX_QUANTITY", "RETURN_WINDOW_DAYS")
+POSITIVE_NUMBERS = ("PAYMENT_CONFIRMATION_TIMEOUT_SECONDS", "RETURN_PARCEL_TIMEOUT_SECONDS")
+NON_NEGATIVE_NUMBERS = ("CARRIER_LATENCY_SECONDS",)
+
+
+def _user_settings() -> dict[str, Any]:
+    return getattr(settings, "ORDERS", {})
+
+
+class OrdersSettings:
+    """Reads ``settings.ORDERS`` on every access, so ``override_settings`` is honoured."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown ORDERS setting: {name}")
+        user = _user_settings()
+        unknown = set(user) - set(DEFAULTS)
+        if unknown:
+            raise ImproperlyConfigured(f"Unknown keys in settings.ORDERS: {sorted(unknown)}")
+        return user.get(name, DEFAULTS[name])
+
+
+orders_settings = OrdersSettings()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _value_problem(name: str, value: Any) -> str | None:
+    if name in POSITIVE_INTEGERS and not (_is_whole_number(value) and value > 0):
+        return f"ORDERS[{name!r}] must be a whole number above zero, not {value!r}."
+    if name in POSITIVE_NUMBERS and not (_is_number(value) and value > 0):
+        return f"ORDERS[{name!r}] must be a number of seconds above zero, not {value!r}."
+    if name in NON_NEGATIVE_NUMBERS and not (_is_number(value) and value >= 0):
+        return f"ORDERS[{name!r}] must be a number of seconds, zero or more, not {value!r}."
+    return None
+
+
+def orders_settings_problems() -> list[str]:
+    """What is wrong with ``settings.ORDERS``, one sentence each (empty when all is well)."""
+    user = _user_settings()
+    if not isinstance(user, dict):
+        return [f"settings.ORDERS must be a dict, not {type(user).__name__}."]
+    problems = [
+        f"Unknown key {name!r} in settings.ORDERS; the known keys are {sorted(DEFAULTS)}."
+        for name in sorted(set(user) - set(DEFAULTS))
+    ]
+    for name in DEFAULTS:
+        problem = _value_problem(name, user.get(name, DEFAULTS[name]))
+        if problem:
+            problems.append(problem)
+    return problems

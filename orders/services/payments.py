@@ -1,0 +1,216 @@
+"""Payments: charging the order through the gateway, its callback, refunds.
+
+The gateway is the outside world: it is called outside a transaction wherever the
+outcome can be recorded afterwards, and its idempotency key makes a retried or
+redelivered charge take the money once.
+"""
+
+from typing import NoReturn
+
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import WorkflowRun
+from events.services import event_emit
+from events.workflows import workflow_signal
+
+from .. import gateway
+from ..models import Order, Payment
+from .exceptions import OrderNotActive, UnknownCharge
+from .locks import fulfillment_run, order_lock
+
+PAYMENT_CONFIRMED = "payment.confirmed"
+
+
+def payment_charge(*, order_id: int) -> Payment:
+    """Charge the order through the gateway, then record the outcome with its event.
+
+    Runs outside a transaction: the gateway call is the outside world. Its idempotency
+    key makes a retried or redelivered charge take the money once.
+    """
+    order = Order.objects.get(pk=order_id)
+    existing = Payment.objects.filter(order=order).first()
+    if existing is not None and existing.status == Payment.Status.DECLINED:
+        raise gateway.PaymentDeclined(existing.decline_reason)
+    if existing is not None:
+        return existing
+    if order.status != Order.Status.RESERVED:
+        raise OrderNotActive(f"Order {order.pk} is {order.status}, not reserved.")
+    try:
+        charge = gateway.charge(
+            token=order.payment_token, amount=order.total, idempotency_key=f"order-{order.pk}"
+        )
+    except gateway.PaymentDeclined as exc:
+        _record_decline(order_id=order.pk, reason=str(exc))
+        raise
+    if charge.pending:
+        return _record_pending(order_id=order.pk, charge_id=charge.id)
+    return _record_capture(order_id=order.pk, charge_id=charge.id)
+
+
+def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Payment:
+    """The gateway's callback for a pending charge: record the outcome, resume the workflow.
+
+    A duplicate callback, or one for a payment no longer pending (its order was cancelled
+    meanwhile), changes nothing.
+    """
+    with transaction.atomic():
+        order_id = Payment.objects.filter(charge_id=charge_id).values_list("order_id", flat=True)
+        if not order_id:
+            raise UnknownCharge(f"No payment with charge id {charge_id!r}.")
+        # The run, the order, the payment: the order every path takes them in.
+        run = fulfillment_run(order_id=order_id[0], lock=True)
+        order = order_lock(order_id[0])
+        payment = Payment.objects.select_for_update().get(charge_id=charge_id)
+        if payment.status != Payment.Status.PENDING:
+            return payment
+        gateway.settle(charge_id=charge_id, succeeded=succeeded)
+        if succeeded and order.status != Order.Status.RESERVED:
+            return _void_confirmed(payment)
+        if succeeded:
+            return _capture_confirmed(payment, run=run)
+        return _decline_confirmed(payment, run=run, reason=reason)
+
+
+def _void_confirmed(payment: Payment) -> Payment:
+    """Cancelled while the charge was pending: the money goes straight back.
+
+    The order was never paid, so there is nothing to refund in its name.
+    """
+    gateway.refund(charge_id=payment.charge_id)
+    payment.status = Payment.Status.VOIDED
+    payment.save(update_fields=["status"])
+    return payment
+
+
+def _capture_confirmed(payment: Payment, *, run: WorkflowRun | None) -> Payment:
+    """The pending charge went through: the order is paid and its run goes on."""
+    payment = _record_capture(order_id=payment.order_id, charge_id=payment.charge_id)
+    if run is not None:
+        workflow_signal(run=run, signal=PAYMENT_CONFIRMED, result={"confirmed": True})
+    return payment
+
+
+def _decline_confirmed(payment: Payment, *, run: WorkflowRun | None, reason: str) -> Payment:
+    """The pending charge was declined: the run fails its payment step and compensates."""
+    payment.status = Payment.Status.DECLINED
+    payment.decline_reason = reason or "Declined by the gateway."
+    payment.save(update_fields=["status", "decline_reason"])
+    event_emit(
+        type="payment.declined",
+        aggregate_id=payment.order_id,
+        payload={
+            "order_id": payment.order_id,
+            "amount": str(payment.amount),
+            "reason": payment.decline_reason,
+        },
+    )
+    if run is not None:
+        workflow_signal(
+            run=run,
+            signal=PAYMENT_CONFIRMED,
+            failure_reason=Order.FailureReason.PAYMENT_DECLINED,
+            error=payment.decline_reason,
+        )
+    return payment
+
+
+def _record_pending(*, order_id: int, charge_id: str) -> Payment:
+    with transaction.atomic():
+        order = order_lock(order_id)
+        if order.status == Order.Status.RESERVED:
+            payment, _ = Payment.objects.get_or_create(
+                order=order,
+                defaults={
+                    "amount": order.total,
+                    "status": Payment.Status.PENDING,
+                    "charge_id": charge_id,
+                },
+            )
+            return payment
+    _give_back(charge_id=charge_id, order=order)
+
+
+def _give_back(*, charge_id: str, order: Order) -> NoReturn:
+    """Cancelled while the gateway was charging: the money goes straight back.
+
+    Called outside the transaction, like any call to the gateway: a rollback here must
+    not take the refund back with it.
+    """
+    gateway.refund(charge_id=charge_id)
+    raise OrderNotActive(f"Order {order.pk} became {order.status} during the charge.")
+
+
+@transaction.atomic
+def _record_decline(*, order_id: int, reason: str) -> None:
+    order = order_lock(order_id)
+    _, created = Payment.objects.get_or_create(
+        order=order,
+        defaults={
+            "amount": order.total,
+            "status": Payment.Status.DECLINED,
+            "decline_reason": reason,
+        },
+    )
+    if created:
+        event_emit(
+            type="payment.declined",
+            aggregate_id=order.pk,
+            payload={"order_id": order.pk, "amount": str(order.total), "reason": reason},
+        )
+
+
+def _record_capture(*, order_id: int, charge_id: str) -> Payment:
+    with transaction.atomic():
+        order = order_lock(order_id)
+        if order.status == Order.Status.RESERVED:
+            return _capture(order, charge_id)
+    _give_back(charge_id=charge_id, order=order)
+
+
+def _capture(order: Order, charge_id: str) -> Payment:
+    payment, created = Payment.objects.get_or_create(
+        order=order,
+        defaults={"amount": order.total, "status": Payment.Status.CAPTURED, "charge_id": charge_id},
+    )
+    if not created and payment.status == Payment.Status.PENDING:  # confirmed by callback
+        payment.status = Payment.Status.CAPTURED
+        payment.save(update_fields=["status"])
+        created = True
+    if created:
+        order.status = Order.Status.PAID
+        order.save(update_fields=["status", "updated_at"])
+        event_emit(
+            type="payment.captured",
+            aggregate_id=order.pk,
+            payload={"order_id": order.pk, "amount": str(payment.amount), "charge_id": charge_id},
+        )
+    return payment
+
+
+@transaction.atomic
+def payment_refund(*, order_id: int) -> Payment | None:
+    """Refund a captured payment (no-op if there is none or it was refunded)."""
+    order = order_lock(order_id)
+    payment = Payment.objects.select_for_update().filter(order=order).first()
+    if payment is not None and payment.status == Payment.Status.PENDING:
+        gateway.refund(charge_id=payment.charge_id)  # void: no money was taken
+        payment.status = Payment.Status.VOIDED
+        payment.save(update_fields=["status"])
+        return payment
+    if payment is None or payment.status != Payment.Status.CAPTURED:
+        return payment
+    gateway.refund(charge_id=payment.charge_id)
+    payment.status = Payment.Status.REFUNDED
+    payment.refunded_at = timezone.now()
+    payment.save(update_fields=["status", "refunded_at"])
+    event_emit(
+        type="payment.refunded",
+        aggregate_id=order.pk,
+        payload={
+            "order_id": order.pk,
+            "amount": str(payment.amount),
+            "charge_id": payment.charge_id,
+        },
+    )
+    return payment

@@ -1,0 +1,49 @@
+"""Shipments: the parcel booked with the carrier, and the order marked shipped."""
+
+from django.db import transaction
+
+from events.services import event_emit
+
+from .. import carrier
+from ..models import Order, Shipment
+from .exceptions import OrderNotActive
+from .locks import order_lock
+
+
+def shipment_create(*, order_id: int) -> Shipment:
+    """Book the shipment with the carrier, then record it and mark the order shipped.
+
+    The booking is an outside call, made outside a transaction and idempotent by key.
+    """
+    existing = Shipment.objects.filter(order_id=order_id).first()
+    if existing is not None:
+        return existing
+    if not Order.objects.filter(pk=order_id, status=Order.Status.PAID).exists():
+        raise OrderNotActive(f"Order {order_id} is not paid.")
+    tracking_number = carrier.book(idempotency_key=f"order-{order_id}")
+    return _record_shipment(order_id=order_id, tracking_number=tracking_number)
+
+
+@transaction.atomic
+def _record_shipment(*, order_id: int, tracking_number: str) -> Shipment:
+    order = order_lock(order_id)
+    if order.status != Order.Status.PAID:
+        carrier.cancel(tracking_number=tracking_number)
+        raise OrderNotActive(f"Order {order.pk} became {order.status} while booking.")
+    shipment, created = Shipment.objects.get_or_create(
+        order=order, defaults={"carrier": carrier.CARRIER, "tracking_number": tracking_number}
+    )
+    if created:
+        order.status = Order.Status.SHIPPED
+        order.save(update_fields=["status", "updated_at"])
+        event_emit(
+            type="shipment.created",
+            aggregate_id=order.pk,
+            payload={
+                "order_id": order.pk,
+                "shipment_id": shipment.pk,
+                "carrier": shipment.carrier,
+                "tracking_number": shipment.tracking_number,
+            },
+        )
+    return shipment

@@ -1,0 +1,105 @@
+"""Fixtures of the admin tests: the rows the pages and actions are checked on."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, SolarSchedule
+from django_celery_results.models import GroupResult, TaskResult
+from rest_framework.authtoken.models import Token
+
+from events import dispatch
+from events.models import DeadLetter, StepRun, WorkflowRun
+from events.services import delivery_run, event_emit, outbox_publish
+from events.workflows.engine import step_execute, workflow_compensate
+from orders.services import LineInput, order_cancel, order_place, return_request
+from tests.helpers.fulfillment import (
+    FULFILLMENT_STEPS,
+    fulfillment_run,
+    order_event,
+    run_deliveries,
+)
+
+
+@pytest.fixture
+def sent_deliveries(broker) -> list[dict]:  # type: ignore[no-untyped-def]
+    """``events.deliver`` messages sent after commit (dead-letter replays), a live list."""
+    return broker.of(dispatch.DELIVER)
+
+
+@pytest.fixture
+def world(customer, catalog, staff, broker):  # type: ignore[no-untyped-def]
+    """A fulfilled order with a return, a cancelled order, a failed one and a dead letter.
+
+    Made the way the product makes it: orders placed, dispatched and fulfilled through the
+    services, with the broker boundary recorded (nothing commits, so no after-commit
+    publish runs).
+    """
+
+    fulfilled, _ = order_place(
+        customer=customer,
+        lines=[LineInput("MUG-LOGO", 2), LineInput("CAP-NAVY", 1)],
+        payment_token="tok_ok",
+    )
+    run_deliveries(order_event(fulfilled, "order.placed"))
+    run = fulfillment_run(fulfilled)
+    for name in FULFILLMENT_STEPS:
+        assert step_execute(run_id=run.id, step_name=name, task_id=f"task-{name}").status == (
+            StepRun.Status.SUCCEEDED
+        )
+    run_deliveries(order_event(fulfilled, "order.fulfilled"))  # notification and sales projection
+    fulfilled.refresh_from_db()
+    ret = return_request(order=fulfilled, reason="too small")
+    return_run = WorkflowRun.objects.get(workflow="orders.returns", subject_id=str(ret.pk))
+
+    cancelled, _ = order_place(
+        customer=customer, lines=[LineInput("TEE-BLACK-M", 1)], payment_token="tok_ok"
+    )
+    order_cancel(order=cancelled)
+    run_deliveries(order_event(cancelled, "order.cancelled"))
+
+    declined, _ = order_place(
+        customer=customer, lines=[LineInput("LIMITED-POSTER", 1)], payment_token="tok_decline"
+    )
+    run_deliveries(order_event(declined, "order.placed"))
+    failed_run = fulfillment_run(declined)
+    assert step_execute(run_id=failed_run.id, step_name="reserve_stock").status == "succeeded"
+    assert step_execute(run_id=failed_run.id, step_name="charge_payment").status == "failed"
+    workflow_compensate(run_id=failed_run.id)
+
+    with transaction.atomic():
+        poison = event_emit(type="probe.poison", aggregate_id="pages", payload={"n": 1})
+    run_deliveries(poison)
+    for _ in range(2):
+        delivery_run(event_id=poison.id, subscriber="probe.poisoned")
+    dead_letter = DeadLetter.objects.get()
+
+    # Part of the outbox published, the rest pending.
+    outbox_publish(event_ids=[order_event(fulfilled, "order.placed").id])
+
+    # Rows of the other apps in the admin.
+    Group.objects.create(name="operators").permissions.add(
+        Permission.objects.get(codename="view_event")
+    )
+    Token.objects.create(user=staff)
+    CrontabSchedule.objects.create(minute="0", hour="3")
+    SolarSchedule.objects.create(event="sunrise", latitude="52.52", longitude="13.40")
+    ClockedSchedule.objects.create(clocked_time=timezone.now())
+    TaskResult.objects.create(
+        task_id="task-reserve_stock", task_name="orders.reserve_stock", status="SUCCESS"
+    )
+    GroupResult.objects.create(group_id="group-1", result='{"ok": true}')
+
+    return SimpleNamespace(
+        fulfilled=fulfilled,
+        cancelled=cancelled,
+        declined=declined,
+        run=run,
+        return_run=return_run,
+        failed_run=fulfillment_run(declined),
+        ret=ret,
+        dead_letter=dead_letter,
+        poison=poison,
+    )
