@@ -6,8 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .models import Notification
-from .services import notification_mark_read
+from ..models import Notification
+from ..services import notification_mark_read
 
 
 class NotificationSerializer(serializers.ModelSerializer):

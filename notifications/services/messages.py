@@ -17,7 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Notification
+from ..models import Notification
 
 
 def notification_render(*, kind: Notification.Kind, context: Mapping[str, Any]) -> tuple[str, str]:

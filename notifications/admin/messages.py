@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from events.admin import EMPTY, ReadOnlyAdmin, admin_url, change_link
 from events.models import Event
 
-from .models import Notification
+from ..models import Notification
 
 
 @admin.register(Notification)

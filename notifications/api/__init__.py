@@ -1,0 +1,5 @@
+"""The notifications API: each customer's own messages."""
+
+from .messages import NotificationSerializer, NotificationViewSet
+
+__all__ = ["NotificationSerializer", "NotificationViewSet"]
