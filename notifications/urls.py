@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api
@@ -5,4 +6,11 @@ from . import api
 router = SimpleRouter()
 router.register("notifications", api.NotificationViewSet, basename="notification")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "notification-preferences/",
+        api.NotificationPreferencesApi.as_view(),
+        name="notification-preferences",
+    ),
+    *router.urls,
+]

@@ -74,8 +74,12 @@ register(
 register(
     "payment.refunded",
     aggregate_type=ORDER,
-    description="The order's payment was given back.",
-    schema=_schema({"amount": {"type": "string"}, "charge_id": {"type": "string"}}),
+    description="The order's payment was given back (customer_id: whom, in events since it "
+    "was added).",
+    schema=_schema(
+        {"amount": {"type": "string"}, "charge_id": {"type": "string"}},
+        {"customer_id": {"type": "integer"}},
+    ),
 )
 register(
     "shipment.created",

@@ -172,10 +172,24 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+# Mail: files under var/mail/ in the embedded default; SMTP once EMAIL_HOST is set (or
+# whatever backend DJANGO_EMAIL_BACKEND names). Each email is sent by a Celery task that
+# records every try on the notification (see notifications/services/email.py).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_PORT = env_int("EMAIL_PORT") or 587
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+# Implicit TLS (port 465) or STARTTLS (the default on the submission port, 587).
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587 and not EMAIL_USE_SSL)
+# Seconds an SMTP connection may block: a hung server fails the try, which is retried.
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT") or 10.0
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "shop@example.com")
 
 LOGGING = {
@@ -289,6 +303,18 @@ EVENTS = {
     "SWEEP_AFTER_SECONDS": 10,
     "SWEEP_INTERVAL_SECONDS": 5,
     "FLOWER_TASK_URL": FLOWER_URL + "/task/{task_id}",
+}
+
+# Retries of each email (notifications/email_conf.py holds the defaults and says what each
+# means). Only what the environment sets is given here.
+NOTIFICATIONS_EMAIL = {
+    key: value
+    for key, value in {
+        "MAX_ATTEMPTS": env_int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS"),
+        "BACKOFF_SECONDS": env_float("NOTIFICATIONS_EMAIL_BACKOFF_SECONDS"),
+        "MAX_BACKOFF_SECONDS": env_float("NOTIFICATIONS_EMAIL_MAX_BACKOFF_SECONDS"),
+    }.items()
+    if value is not None
 }
 
 # The order domain's settings: orders/conf.py holds their defaults and says what each

@@ -1,5 +1,6 @@
-"""The notifications API: each customer's own messages."""
+"""The notifications API: each user's own messages and preferences."""
 
 from .messages import NotificationSerializer, NotificationViewSet
+from .preferences import NotificationPreferencesApi
 
-__all__ = ["NotificationSerializer", "NotificationViewSet"]
+__all__ = ["NotificationPreferencesApi", "NotificationSerializer", "NotificationViewSet"]

@@ -1,5 +1,8 @@
-"""Messages to people (``messages``: email and in-app)."""
+"""Messages to people (``messages``: email and in-app; ``email``: the tries of each email;
+``preferences``: what each user wants to be told, and how)."""
 
-from .messages import Notification
+from .email import EmailAttempt
+from .messages import CUSTOMER_KINDS, Notification
+from .preferences import NotificationPreference
 
-__all__ = ["Notification"]
+__all__ = ["CUSTOMER_KINDS", "EmailAttempt", "Notification", "NotificationPreference"]

@@ -16,13 +16,26 @@ def order_confirmation_context(*, order: Order) -> dict:
 
 
 def order_confirmation_send(*, order_id: int) -> Notification:
-    """Email the customer that the order is confirmed (once per order)."""
+    """Confirm the order to its customer by email and in the app (once per order).
+
+    Returns the email: recorded and queued once the caller's transaction commits (or
+    skipped, if the customer switched confirmation emails off).
+    """
     order = Order.objects.select_related("customer").get(pk=order_id)
+    context = order_confirmation_context(order=order)
     # Called through its module, so a test can stand in for the notifications app.
-    return notifications.services.notification_send(
+    send = notifications.services.notification_send
+    send(
         recipient=order.customer,
         kind=Notification.Kind.ORDER_CONFIRMATION,
-        context=order_confirmation_context(order=order),
+        context=context,
+        channel=Notification.Channel.IN_APP,
+        order_id=order.pk,
+    )
+    return send(
+        recipient=order.customer,
+        kind=Notification.Kind.ORDER_CONFIRMATION,
+        context=context,
         channel=Notification.Channel.EMAIL,
         order_id=order.pk,
     )

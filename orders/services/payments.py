@@ -209,6 +209,7 @@ def payment_refund(*, order_id: int) -> Payment | None:
         aggregate_id=order.pk,
         payload={
             "order_id": order.pk,
+            "customer_id": order.customer_id,
             "amount": str(payment.amount),
             "charge_id": payment.charge_id,
         },
