@@ -14,6 +14,7 @@ from events import dispatch
 from events.models import DeadLetter, StepRun, WorkflowRun
 from events.services import delivery_run, event_emit, outbox_publish
 from events.workflows.engine import step_execute, workflow_compensate
+from notifications.services import notification_preferences_update
 from orders.services import LineInput, order_cancel, order_place, return_request
 from tests.helpers.fulfillment import (
     FULFILLMENT_STEPS,
@@ -84,6 +85,7 @@ def world(customer, catalog, staff, broker):  # type: ignore[no-untyped-def]
         Permission.objects.get(codename="view_event")
     )
     Token.objects.create(user=staff)
+    notification_preferences_update(user=customer, changes={"order_refunded": {"email": False}})
     CrontabSchedule.objects.create(minute="0", hour="3")
     SolarSchedule.objects.create(event="sunrise", latitude="52.52", longitude="13.40")
     ClockedSchedule.objects.create(clocked_time=timezone.now())

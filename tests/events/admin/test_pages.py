@@ -28,7 +28,8 @@ def test_the_fixture_makes_the_rows_the_pages_are_checked_on(world):
     assert world.failed_run.status == WorkflowRun.Status.FAILED
     assert world.return_run.status == WorkflowRun.Status.RUNNING
     assert world.dead_letter.status == DeadLetter.Status.OPEN
-    assert Notification.objects.filter(order_id=world.fulfilled.pk).count() == 2
+    # Confirmed and shipped, each by email and in the app.
+    assert Notification.objects.filter(order_id=world.fulfilled.pk).count() == 4
     assert SalesDay.objects.filter(sku="MUG-LOGO", units=2).exists()
     assert Return.objects.filter(pk=world.ret.pk).exists()
     assert OutboxEvent.objects.pending().exists()
@@ -69,6 +70,7 @@ def test_the_console_registers_the_engine_and_domain_models():
         "orders.SalesDay",
         "orders.Return",
         "notifications.Notification",
+        "notifications.NotificationPreference",
     } <= registered
 
 

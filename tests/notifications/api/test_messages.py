@@ -1,4 +1,4 @@
-"""The notifications API: each customer lists and reads their own."""
+"""The notifications API: each customer lists, counts and reads their own in-app messages."""
 
 import pytest
 
@@ -15,6 +15,7 @@ def notify(user, kind: str, order_id: int) -> Notification:  # type: ignore[no-u
         subject=f"About order {order_id}",
         body="...",
         order_id=order_id,
+        status=Notification.Status.SENT,
     )
 
 
@@ -50,3 +51,72 @@ def test_a_customer_cannot_mark_another_customers_notification_read(other_client
     assert response.status_code == 404
     notification.refresh_from_db()
     assert notification.read_at is None
+
+
+def test_an_anonymous_request_is_refused_in_the_error_format(client):
+    for method, url in [
+        ("get", "/api/notifications/"),
+        ("get", "/api/notifications/unread-count/"),
+        ("post", "/api/notifications/read-all/"),
+    ]:
+        response = getattr(client, method)(url)
+
+        assert response.status_code == 401, url
+        assert set(response.json()) == {"detail", "code", "errors"}
+
+
+def test_the_unread_count_counts_only_the_customers_unread_messages(
+    customer_client, customer, other_customer
+):
+    notify(customer, "order_fulfilled", 1)
+    notify(customer, "order_cancelled", 2)
+    read = notify(customer, "order_failed", 3)
+    customer_client.post(f"/api/notifications/{read.pk}/read/")
+    notify(other_customer, "order_fulfilled", 4)
+
+    response = customer_client.get("/api/notifications/unread-count/")
+
+    assert response.status_code == 200
+    assert response.json() == {"unread": 2}
+
+
+def test_marking_all_read_marks_only_the_customers_unread_messages(
+    customer_client, customer, other_customer
+):
+    mine = [notify(customer, "order_fulfilled", 1), notify(customer, "order_cancelled", 2)]
+    theirs = notify(other_customer, "order_fulfilled", 3)
+
+    response = customer_client.post("/api/notifications/read-all/")
+    again = customer_client.post("/api/notifications/read-all/")
+
+    assert (response.status_code, response.json()) == (200, {"marked_read": 2})
+    assert again.json() == {"marked_read": 0}
+    assert all(Notification.objects.get(pk=n.pk).read_at is not None for n in mine)
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+    assert customer_client.get("/api/notifications/unread-count/").json() == {"unread": 0}
+
+
+def test_the_list_filters_unread_messages(customer_client, customer):
+    unread = notify(customer, "order_fulfilled", 1)
+    read = notify(customer, "order_cancelled", 2)
+    customer_client.post(f"/api/notifications/{read.pk}/read/")
+
+    response = customer_client.get("/api/notifications/", {"unread": "true"})
+
+    assert [n["id"] for n in response.json()["results"]] == [unread.pk]
+
+
+def test_the_inbox_shows_in_app_messages_not_email_records_or_switched_off_ones(
+    customer_client, customer
+):
+    shown = notify(customer, "order_fulfilled", 1)
+    email = notify(customer, "order_cancelled", 2)
+    skipped = notify(customer, "order_failed", 3)
+    Notification.objects.filter(pk=email.pk).update(channel=Notification.Channel.EMAIL)
+    Notification.objects.filter(pk=skipped.pk).update(status=Notification.Status.SKIPPED)
+
+    response = customer_client.get("/api/notifications/")
+
+    assert [n["id"] for n in response.json()["results"]] == [shown.pk]
+    assert customer_client.get("/api/notifications/unread-count/").json() == {"unread": 1}
+    assert customer_client.get(f"/api/notifications/{email.pk}/").status_code == 404

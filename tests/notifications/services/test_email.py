@@ -90,9 +90,7 @@ def test_the_email_sent_is_the_one_recorded_in_text_and_html(
     assert tries(email) == [(1, "sent", "")]
 
 
-def test_an_smtp_failure_shows_on_the_record_and_the_next_try_sends_it(
-    customer, smtp_at, outbox
-):
+def test_an_smtp_failure_shows_on_the_record_and_the_next_try_sends_it(customer, smtp_at, outbox):
     email = email_to(customer)
     smtp_at(free_port())  # nothing listens there
 

@@ -109,6 +109,14 @@ def test_cancelling_a_paid_order_refunds_it_and_releases_its_stock_once(
     payment = Payment.objects.get(order_id=order_id)
     assert payment.status == Payment.Status.REFUNDED
     assert GatewayCharge.objects.get(charge_id=payment.charge_id).status == "refunded"
+    refunded = Event.objects.get(type="payment.refunded", aggregate_id=str(order_id))
+    # The refund names whom it went to: the notifications app tells them, knowing no order.
+    assert refunded.payload == {
+        "order_id": order_id,
+        "customer_id": Order.objects.get(pk=order_id).customer_id,
+        "amount": str(payment.amount),
+        "charge_id": payment.charge_id,
+    }
     run.refresh_from_db()
     assert run.status == WorkflowRun.Status.CANCELLED
     assert dict(run.steps.values_list("name", "status")) == {
