@@ -1,6 +1,9 @@
 """The email task, run in this process: it retries as the service says, then stops."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from notifications.email_tasks import resend_stalled_emails, send_email
 from notifications.models import EmailAttempt, Notification
@@ -48,5 +51,14 @@ def test_the_task_retries_a_failing_email_until_the_setting_says_stop(settings, 
     assert all("Connection refused" in error for error in errors)
 
 
-def test_the_watchdog_task_says_how_many_it_sent_again(broker):
-    assert resend_stalled_emails.apply().get() == 0
+def test_the_watchdog_task_sends_again_a_lost_email_and_says_how_many(
+    email, broker, django_capture_on_commit_callbacks
+):
+    long_ago = timezone.now() - timedelta(hours=1)
+    Notification.objects.filter(pk=email.pk).update(next_attempt_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = resend_stalled_emails.apply()
+
+    assert result.get() == 1
+    assert broker.of("notifications.send_email") == [{"notification_id": str(email.pk)}]
