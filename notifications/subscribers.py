@@ -1,10 +1,10 @@
 """Notifications react to the order domain's events, knowing only their payloads."""
 
 from events.envelope import Envelope
-from events.subscriptions import subscriber
+from events.subscriptions import EVERY_EVENT, subscriber
 
 from .models import Notification
-from .services import order_update_notify
+from .services import order_update_notify, webhook_deliveries_create
 
 KINDS = {
     "order.fulfilled": Notification.Kind.ORDER_FULFILLED,
@@ -22,3 +22,9 @@ def notify_order_update(event: Envelope) -> None:
         event_id=event.id,
         reason=event.payload.get("reason", ""),
     )
+
+
+@subscriber("notifications.webhooks", events=EVERY_EVENT)
+def fan_out_webhooks(event: Envelope) -> None:
+    """One webhook delivery per subscription that wants the event (exactly once: inbox)."""
+    webhook_deliveries_create(event=event)

@@ -306,3 +306,34 @@ ORDERS = {
     }.items()
     if value is not None
 }
+
+# The notifications app's settings: notifications/conf.py holds their defaults and says what
+# each means; a system check refuses unknown keys and values out of range. Only what the
+# environment sets is given here. Webhooks to loopback, private or metadata addresses are
+# refused unless WEBHOOKS_ALLOW_PRIVATE_TARGETS is on (`make run` turns it on; production
+# leaves it off).
+_webhook_retry_schedule = env_list("WEBHOOKS_RETRY_SCHEDULE", "")
+try:
+    _webhook_retry_seconds = [float(step) for step in _webhook_retry_schedule]
+except ValueError:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_RETRY_SCHEDULE must list seconds separated by commas, "
+        f"got {','.join(_webhook_retry_schedule)!r}"
+    ) from None
+
+NOTIFICATIONS = {
+    key: value
+    for key, value in {
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False),
+        "WEBHOOK_RETRY_SCHEDULE": _webhook_retry_seconds or None,
+        "WEBHOOK_CONNECT_TIMEOUT_SECONDS": env_float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS"),
+        "WEBHOOK_READ_TIMEOUT_SECONDS": env_float("WEBHOOKS_READ_TIMEOUT_SECONDS"),
+        "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": env_int(
+            "WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES"
+        ),
+        "WEBHOOK_DISABLE_AFTER_FAILING_SECONDS": env_float(
+            "WEBHOOKS_DISABLE_AFTER_FAILING_SECONDS"
+        ),
+    }.items()
+    if value is not None
+}

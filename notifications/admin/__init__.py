@@ -1,5 +1,6 @@
 """Admin pages of the notifications app."""
 
 from .messages import NotificationAdmin
+from .webhooks import WebhookDeliveryAdmin, WebhookSubscriptionAdmin
 
-__all__ = ["NotificationAdmin"]
+__all__ = ["NotificationAdmin", "WebhookDeliveryAdmin", "WebhookSubscriptionAdmin"]

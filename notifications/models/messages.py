@@ -16,6 +16,7 @@ class Notification(models.Model):
         ORDER_FULFILLED = "order_fulfilled", "Order fulfilled"
         ORDER_FAILED = "order_failed", "Order failed"
         ORDER_CANCELLED = "order_cancelled", "Order cancelled"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook subscription disabled"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

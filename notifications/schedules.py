@@ -1,0 +1,17 @@
+"""The notifications app's periodic task, registered in django-celery-beat after migrate."""
+
+from typing import Any
+
+from events.schedules import ensure_periodic_task
+
+from .conf import notifications_settings
+from .services.webhook_sending import SEND_DUE_WEBHOOKS
+
+
+def register_periodic_tasks(**kwargs: Any) -> None:
+    ensure_periodic_task(
+        name="notifications: send due webhook deliveries",
+        task=SEND_DUE_WEBHOOKS,
+        every_seconds=notifications_settings.WEBHOOK_SEND_DUE_INTERVAL_SECONDS,
+        description="Queues webhook retries that are due, and deliveries whose message was lost.",
+    )
