@@ -105,9 +105,10 @@ def notifications_settings_problems() -> list[str]:
         _positive(step, integer=False) for step in schedule
     ):
         problems.append("NOTIFICATIONS['WEBHOOK_RETRY_SCHEDULE'] must list positive seconds")
-    if not 0 <= values["WEBHOOK_RETRY_JITTER"] < 1:
+    jitter = values["WEBHOOK_RETRY_JITTER"]
+    if not isinstance(jitter, int | float) or not 0 <= jitter < 1:
         problems.append("NOTIFICATIONS['WEBHOOK_RETRY_JITTER'] must be from 0 up to below 1")
-    if values["WEBHOOK_STALL_SECONDS"] <= (
+    if not problems and values["WEBHOOK_STALL_SECONDS"] <= (
         values["WEBHOOK_CONNECT_TIMEOUT_SECONDS"] + values["WEBHOOK_READ_TIMEOUT_SECONDS"]
     ):
         problems.append("NOTIFICATIONS['WEBHOOK_STALL_SECONDS'] must outlast both timeouts")

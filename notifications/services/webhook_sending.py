@@ -165,9 +165,11 @@ def _attempt(claim: Claim) -> PostResult:
 @transaction.atomic
 def _record(claim: Claim, result: PostResult) -> SendOutcome:
     # Locks in one order everywhere: the subscription, then its delivery.
-    sub = WebhookSubscription.objects.select_for_update().get(pk=claim.subscription_id)
-    delivery = WebhookDelivery.objects.select_for_update().select_related("event")
-    delivery = delivery.get(pk=claim.delivery_id)
+    sub = WebhookSubscription.objects.select_for_update().filter(pk=claim.subscription_id).first()
+    deliveries = WebhookDelivery.objects.select_for_update().select_related("event")
+    delivery = deliveries.filter(pk=claim.delivery_id).first()
+    if sub is None or delivery is None:
+        return SendOutcome(status="skipped")  # deleted with its subscription meanwhile
     WebhookAttempt.objects.filter(pk=claim.attempt_id).update(
         duration_ms=result.duration_ms,
         status_code=result.status_code,
