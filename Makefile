@@ -52,6 +52,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input -v 0
 
 run: export DJANGO_DEBUG ?= true
+run: export WEBHOOKS_ALLOW_PRIVATE_TARGETS ?= true
 run: export WEB_PORT := $(WEB_PORT)
 run: export FLOWER_PORT := $(FLOWER_PORT)
 run: export FLOWER_URL ?= http://127.0.0.1:$(FLOWER_PORT)

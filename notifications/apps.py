@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -10,23 +8,8 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The email tasks must be known in every process that sends them by name (web,
-        # relay, beat), not only in the workers.
-        from . import email_tasks  # noqa: F401
+        # The tasks must be known in every process that sends them by name (web, relay,
+        # beat), not only in the workers; the settings check registers itself.
+        from . import conf, email_tasks, schedules, tasks  # noqa: F401
 
-        post_migrate.connect(register_email_watchdog, sender=self)
-
-
-def register_email_watchdog(**kwargs: Any) -> None:
-    """The beat task that sends again emails whose message was lost."""
-    from events.schedules import ensure_periodic_task
-
-    from .email_conf import email_settings
-    from .services.email import RESEND_STALLED_EMAILS
-
-    ensure_periodic_task(
-        name="notifications: resend stalled emails",
-        task=RESEND_STALLED_EMAILS,
-        every_seconds=email_settings.WATCHDOG_INTERVAL_SECONDS,
-        description="Sends again emails left queued, retrying or sending past their time.",
-    )
+        post_migrate.connect(schedules.register_periodic_tasks, sender=self)

@@ -3,10 +3,10 @@
 import logging
 
 from events.envelope import Envelope
-from events.subscriptions import subscriber
+from events.subscriptions import EVERY_EVENT, subscriber
 
 from .models import Notification
-from .services import order_update_notify
+from .services import order_update_notify, webhook_deliveries_create
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +34,9 @@ def notify_order_update(event: Envelope) -> None:
         reason=event.payload.get("reason", ""),
         amount=event.payload.get("amount", ""),
     )
+
+
+@subscriber("notifications.webhooks", events=EVERY_EVENT)
+def fan_out_webhooks(event: Envelope) -> None:
+    """One webhook delivery per subscription that wants the event (exactly once: inbox)."""
+    webhook_deliveries_create(event=event)

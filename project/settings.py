@@ -13,53 +13,15 @@ middleware).
 import hashlib
 import os
 from pathlib import Path
-from typing import TypeVar
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from project.broker import quorum_queue
+from project.env import env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / os.environ.get("VAR_DIR", "var")  # relative to the project, or absolute
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {value!r}")
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-Number = TypeVar("Number", int, float)
-
-
-def _env_number(name: str, kind: type[Number], what: str) -> Number | None:
-    value = os.environ.get(name, "")
-    if value == "":
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be {what}, got {value!r}") from None
-
-
-def env_int(name: str) -> int | None:
-    """The variable as a whole number, or None when it is not set."""
-    return _env_number(name, int, "a whole number")
-
-
-def env_float(name: str) -> float | None:
-    """The variable as a number, or None when it is not set."""
-    return _env_number(name, float, "a number")
 
 
 # --- Core -------------------------------------------------------------------------------
@@ -305,18 +267,6 @@ EVENTS = {
     "FLOWER_TASK_URL": FLOWER_URL + "/task/{task_id}",
 }
 
-# Retries of each email (notifications/email_conf.py holds the defaults and says what each
-# means). Only what the environment sets is given here.
-NOTIFICATIONS_EMAIL = {
-    key: value
-    for key, value in {
-        "MAX_ATTEMPTS": env_int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS"),
-        "BACKOFF_SECONDS": env_float("NOTIFICATIONS_EMAIL_BACKOFF_SECONDS"),
-        "MAX_BACKOFF_SECONDS": env_float("NOTIFICATIONS_EMAIL_MAX_BACKOFF_SECONDS"),
-    }.items()
-    if value is not None
-}
-
 # The order domain's settings: orders/conf.py holds their defaults and says what each
 # means; a system check refuses unknown keys and values out of range. Only what the
 # environment sets is given here.
@@ -329,6 +279,40 @@ ORDERS = {
         "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": env_float(
             "ORDERS_PAYMENT_CONFIRMATION_TIMEOUT_SECONDS"
         ),
+    }.items()
+    if value is not None
+}
+
+# The notifications app's settings: notifications/conf.py holds their defaults and says what
+# each means; a system check refuses unknown keys and values out of range. Only what the
+# environment sets is given here. Webhooks to loopback, private or metadata addresses are
+# refused unless WEBHOOKS_ALLOW_PRIVATE_TARGETS is on (`make run` turns it on; production
+# leaves it off).
+_webhook_retry_schedule = env_list("WEBHOOKS_RETRY_SCHEDULE", "")
+try:
+    _webhook_retry_seconds = [float(step) for step in _webhook_retry_schedule]
+except ValueError:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_RETRY_SCHEDULE must list seconds separated by commas, "
+        f"got {','.join(_webhook_retry_schedule)!r}"
+    ) from None
+
+NOTIFICATIONS = {
+    key: value
+    for key, value in {
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False),
+        "WEBHOOK_RETRY_SCHEDULE": _webhook_retry_seconds or None,
+        "WEBHOOK_CONNECT_TIMEOUT_SECONDS": env_float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS"),
+        "WEBHOOK_READ_TIMEOUT_SECONDS": env_float("WEBHOOKS_READ_TIMEOUT_SECONDS"),
+        "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": env_int(
+            "WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES"
+        ),
+        "WEBHOOK_DISABLE_AFTER_FAILING_SECONDS": env_float(
+            "WEBHOOKS_DISABLE_AFTER_FAILING_SECONDS"
+        ),
+        "EMAIL_MAX_ATTEMPTS": env_int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS"),
+        "EMAIL_BACKOFF_SECONDS": env_float("NOTIFICATIONS_EMAIL_BACKOFF_SECONDS"),
+        "EMAIL_MAX_BACKOFF_SECONDS": env_float("NOTIFICATIONS_EMAIL_MAX_BACKOFF_SECONDS"),
     }.items()
     if value is not None
 }

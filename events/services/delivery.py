@@ -181,10 +181,10 @@ def _predecessor_done(subscriber: subscriptions.Subscriber, event: Event) -> boo
     """Whether the subscriber's previous event of the aggregate (if any) is done: one query."""
     done = (
         Event.objects.filter(
+            subscriber.event_filter(),
             aggregate_type=event.aggregate_type,
             aggregate_id=event.aggregate_id,
             sequence__lt=event.sequence,
-            type__in=subscriber.event_types,
         )
         .order_by("-sequence")
         .annotate(

@@ -23,7 +23,7 @@ def event_replay(
     for the first time.
     """
     sub = subscriptions.get(subscriber)
-    events = Event.objects.filter(type__in=sub.event_types)
+    events = Event.objects.filter(sub.event_filter())
     if since is not None:
         events = events.filter(occurred_at__gte=since)
     if aggregate_type is not None:

@@ -2,5 +2,11 @@
 
 from .messages import NotificationAdmin
 from .preferences import NotificationPreferenceAdmin
+from .webhooks import WebhookDeliveryAdmin, WebhookSubscriptionAdmin
 
-__all__ = ["NotificationAdmin", "NotificationPreferenceAdmin"]
+__all__ = [
+    "NotificationAdmin",
+    "NotificationPreferenceAdmin",
+    "WebhookDeliveryAdmin",
+    "WebhookSubscriptionAdmin",
+]

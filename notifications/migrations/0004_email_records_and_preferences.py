@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0002_notification_kinds'),
+        ('notifications', '0003_webhooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             name='NotificationPreference',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('order_confirmation', 'Order confirmed'), ('order_fulfilled', 'Order shipped'), ('order_failed', 'Order failed'), ('order_cancelled', 'Order cancelled'), ('order_refunded', 'Order refunded')], max_length=50)),
+                ('kind', models.CharField(choices=[('order_confirmation', 'Order confirmed'), ('order_fulfilled', 'Order shipped'), ('order_failed', 'Order failed'), ('order_cancelled', 'Order cancelled'), ('order_refunded', 'Order refunded'), ('webhook_disabled', 'Webhook subscription disabled')], max_length=50)),
                 ('channel', models.CharField(choices=[('email', 'Email'), ('in_app', 'In-app')], max_length=20)),
                 ('enabled', models.BooleanField(default=True, help_text='Off: nothing is sent on it.')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='notification',
             name='kind',
-            field=models.CharField(choices=[('order_confirmation', 'Order confirmed'), ('order_fulfilled', 'Order shipped'), ('order_failed', 'Order failed'), ('order_cancelled', 'Order cancelled'), ('order_refunded', 'Order refunded')], help_text='What it is about.', max_length=50),
+            field=models.CharField(choices=[('order_confirmation', 'Order confirmed'), ('order_fulfilled', 'Order shipped'), ('order_failed', 'Order failed'), ('order_cancelled', 'Order cancelled'), ('order_refunded', 'Order refunded'), ('webhook_disabled', 'Webhook subscription disabled')], help_text='What it is about.', max_length=50),
         ),
         migrations.AddIndex(
             model_name='notification',

@@ -22,6 +22,7 @@ class Notification(models.Model):
         ORDER_FAILED = "order_failed", "Order failed"
         ORDER_CANCELLED = "order_cancelled", "Order cancelled"
         ORDER_REFUNDED = "order_refunded", "Order refunded"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook subscription disabled"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -24,7 +24,7 @@ from events import dispatch
 from events.retry import backoff_delay
 from project.errors import Conflict
 
-from ..email_conf import email_settings
+from ..conf import notifications_settings
 from ..models import EmailAttempt, Notification
 
 # Task names (notifications/email_tasks.py declares the tasks under these names).
@@ -75,7 +75,7 @@ def _claim(notification_id: int, task_id: str) -> Notification | None:
         email.status = Status.SENDING
         email.attempts += 1
         email.task_id = task_id
-        email.next_attempt_at = now + timedelta(seconds=email_settings.STALL_SECONDS)
+        email.next_attempt_at = now + timedelta(seconds=notifications_settings.EMAIL_STALL_SECONDS)
         email.save(update_fields=["status", "attempts", "task_id", "next_attempt_at"])
         return email
 
@@ -99,13 +99,13 @@ def _is_permanent(exc: Exception) -> bool:
 def _after_failure(email: Notification, exc: Exception) -> float | None:
     """Mark the failed try: retrying after a delay (returned), or given up (None)."""
     email.last_error = f"{type(exc).__name__}: {exc}"
-    if _is_permanent(exc) or email.attempts >= email_settings.MAX_ATTEMPTS:
+    if _is_permanent(exc) or email.attempts >= notifications_settings.EMAIL_MAX_ATTEMPTS:
         email.status, email.next_attempt_at = Status.GIVEN_UP, None
         return None
     delay = backoff_delay(
         email.attempts,
-        base=email_settings.BACKOFF_SECONDS,
-        cap=email_settings.MAX_BACKOFF_SECONDS,
+        base=notifications_settings.EMAIL_BACKOFF_SECONDS,
+        cap=notifications_settings.EMAIL_MAX_BACKOFF_SECONDS,
     )
     email.status = Status.FAILED
     email.next_attempt_at = timezone.now() + timedelta(seconds=delay)
@@ -180,7 +180,7 @@ def email_resend_stalled() -> int:
     Each one sent counts as fresh, so a backlog in the broker is not sent on every pass.
     """
     now = timezone.now()
-    late = now - timedelta(seconds=email_settings.STALL_SECONDS)
+    late = now - timedelta(seconds=notifications_settings.EMAIL_STALL_SECONDS)
     stalled = list(
         Notification.objects.select_for_update(skip_locked=True)
         .filter(status__in=[*RETRYABLE, Status.SENDING], next_attempt_at__lte=late)

@@ -42,13 +42,14 @@ def test_each_subscriber_sees_each_aggregates_events_in_order_and_once(start_wor
     start_worker(count=4, concurrency=1)
     publish_shuffled_twice(rows)
 
-    total = aggregates * per_aggregate * 2  # two subscribers
+    probes = ("probe.first", "probe.second")
+    total = aggregates * per_aggregate * len(probes)
     wait_until(
-        lambda: Delivery.objects.filter(status="succeeded").count() == total,
+        lambda: Delivery.objects.filter(subscriber__in=probes, status="succeeded").count() == total,
         timeout=180,
         message=f"{total} deliveries to succeed",
     )
-    for subscriber in ("probe.first", "probe.second"):
+    for subscriber in probes:
         for a in range(aggregates):
             seen = list(
                 Record.objects.filter(subscriber=subscriber, aggregate_id=f"agg-{a}")

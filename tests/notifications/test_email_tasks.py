@@ -34,7 +34,7 @@ def test_the_task_sends_the_email_and_says_so(email, outbox):
 
 
 def test_the_task_retries_a_failing_email_until_the_setting_says_stop(settings, email):
-    settings.NOTIFICATIONS_EMAIL = {"MAX_ATTEMPTS": 3}
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "EMAIL_MAX_ATTEMPTS": 3}
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = (
         "127.0.0.1",

@@ -56,7 +56,8 @@ class Command(BaseCommand):
             rebuildable = {p.name for p in projections.all_projections()}
             for sub in subscriptions.all_subscribers():
                 kind = "projection" if sub.name in rebuildable else "subscriber"
-                self.stdout.write(f"{sub.name} [{kind}]: {', '.join(sorted(sub.event_types))}")
+                listens = "every event" if sub.every_event else ", ".join(sorted(sub.event_types))
+                self.stdout.write(f"{sub.name} [{kind}]: {listens}")
 
     def _replay(self, options: dict) -> None:
         aggregate_type = aggregate_id = None

@@ -11,10 +11,12 @@ from django_celery_results.models import GroupResult, TaskResult
 from rest_framework.authtoken.models import Token
 
 from events import dispatch
+from events.envelope import Envelope
 from events.models import DeadLetter, StepRun, WorkflowRun
 from events.services import delivery_run, event_emit, outbox_publish
 from events.workflows.engine import step_execute, workflow_compensate
-from notifications.services import notification_preferences_update
+from notifications.models import WebhookSubscription
+from notifications.services import notification_preferences_update, webhook_deliveries_create
 from orders.services import LineInput, order_cancel, order_place, return_request
 from tests.helpers.fulfillment import (
     FULFILLMENT_STEPS,
@@ -93,6 +95,13 @@ def world(customer, catalog, staff, broker):  # type: ignore[no-untyped-def]
         task_id="task-reserve_stock", task_name="orders.reserve_stock", status="SUCCESS"
     )
     GroupResult.objects.create(group_id="group-1", result='{"ok": true}')
+    WebhookSubscription.objects.create(url="https://93.184.215.14/hooks", description="ERP")
+    with transaction.atomic():
+        placed = Envelope.from_event(order_event(fulfilled, "order.placed"))
+        [webhook] = webhook_deliveries_create(event=placed)
+    webhook.attempt_log.create(
+        number=1, started_at=timezone.now(), duration_ms=30, status_code=500, error="HTTP 500"
+    )
 
     return SimpleNamespace(
         fulfilled=fulfilled,

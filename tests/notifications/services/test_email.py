@@ -117,7 +117,7 @@ def test_an_smtp_failure_shows_on_the_record_and_the_next_try_sends_it(customer,
 
 
 def test_an_email_is_given_up_after_the_last_attempt(settings, customer, smtp_at):
-    settings.NOTIFICATIONS_EMAIL = {"MAX_ATTEMPTS": 2}
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "EMAIL_MAX_ATTEMPTS": 2}
     email = email_to(customer)
     smtp_at(free_port())
 
@@ -231,7 +231,7 @@ def test_an_in_app_message_cannot_be_sent_again_as_an_email(customer):
 def test_the_watchdog_sends_again_emails_whose_message_was_lost_once_per_stall(
     settings, customer, queued_emails, django_capture_on_commit_callbacks
 ):
-    settings.NOTIFICATIONS_EMAIL = {"STALL_SECONDS": 60}
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "EMAIL_STALL_SECONDS": 60}
     long_ago = timezone.now() - timedelta(seconds=61)
     lost = {status: email_to(customer, order_id=n) for n, status in enumerate(Status)}
     for status, email in lost.items():
