@@ -158,6 +158,9 @@ def test_deliveries_given_up_in_a_row_disable_the_subscription_and_tell_the_staf
     note = alerts.get(user=admin, channel=Notification.Channel.IN_APP)
     assert note.subject == f"Webhook subscription {sub.pk} was disabled"
     assert f"({sub.url}) was disabled: 2 deliveries in a row were given up." in note.body
+    email = alerts.get(user=admin, channel=Notification.Channel.EMAIL)
+    assert (email.subject, email.body) == (note.subject, note.body)
+    assert (email.status, email.to_address) == (Notification.Status.QUEUED, admin.email)
 
 
 def test_failing_for_longer_than_the_setting_disables_the_subscription(
