@@ -4,8 +4,10 @@ The waiting is on real worker processes (see tests/processes.py).
 """
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
-from events.models import WorkflowRun
+from events import subscriptions
+from events.models import Delivery, Event, OutboxEvent, StepRun, WorkflowRun
 from events.workflows import workflow_start
 from tests.probe.models import Record
 from tests.processes import wait_until
@@ -60,3 +62,27 @@ def recorded(subject: str) -> list[str]:
         .order_by("id")
         .values_list("subscriber", flat=True)
     )
+
+
+def in_flight() -> list[str]:
+    """What is still moving: unpublished events, missing or unfinished deliveries, runs."""
+    expected_deliveries = sum(
+        len(subscriptions.for_event_type(event_type))
+        for event_type in Event.objects.values_list("type", flat=True)
+    )
+    moving = []
+    if pending := OutboxEvent.objects.pending().count():
+        moving.append(f"{pending} unpublished events")
+    if (made := Delivery.objects.count()) != expected_deliveries:
+        moving.append(f"{made} of {expected_deliveries} deliveries dispatched")
+    unfinished = Delivery.objects.exclude(status__in=["succeeded", "dead", "discarded"])
+    moving += [f"delivery {d}" for d in unfinished]
+    # A running run with a step waiting for a signal is parked, not moving.
+    waiting = StepRun.objects.filter(run=OuterRef("pk"), status="waiting")
+    runs = WorkflowRun.objects.filter(status__in=["running", "compensating"]).exclude(
+        Exists(waiting), status="running"
+    )
+    moving += [f"run {r}" for r in runs]
+    steps = StepRun.objects.filter(status__in=["queued", "running", "retrying"])
+    moving += [f"step {s.run_id}:{s}" for s in steps]
+    return moving

@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models import Q
 
 from notifications.models import WebhookDelivery
-from tests.integration.conftest import in_flight
+from tests.integration.helpers import in_flight
 from tests.processes import Worker, clear_broker, wait_until
 
 # Fast retries (each Celery countdown still takes a second at least), short timeouts,
