@@ -1,4 +1,4 @@
-"""The ``EVENTS`` setting, read through one object with defaults."""
+"""The ``EVENTS`` setting, and the reader every app's settings dict goes through."""
 
 from typing import Any
 
@@ -30,17 +30,31 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class EventsSettings:
-    """Reads ``settings.EVENTS`` on every access, so ``override_settings`` is honoured."""
+class AppSettings:
+    """One app's settings dict, read on every access with defaults for what it leaves out.
+
+    Reading at access time (not at import) lets ``override_settings`` reach it; an unknown
+    key is refused rather than ignored. The domain apps read their own settings this way.
+    """
+
+    def __init__(self, setting: str, defaults: dict[str, Any]) -> None:
+        self._setting = setting
+        self._defaults = defaults
+
+    def user_settings(self) -> dict[str, Any]:
+        """What the project set, without the defaults."""
+        return getattr(settings, self._setting, {})
 
     def __getattr__(self, name: str) -> Any:
-        if name not in DEFAULTS:
-            raise AttributeError(f"Unknown EVENTS setting: {name}")
-        user = getattr(settings, "EVENTS", {})
-        unknown = set(user) - set(DEFAULTS)
+        if name.startswith("_") or name not in self._defaults:
+            raise AttributeError(f"Unknown {self._setting} setting: {name}")
+        user = self.user_settings()
+        unknown = set(user) - set(self._defaults)
         if unknown:
-            raise ImproperlyConfigured(f"Unknown keys in settings.EVENTS: {sorted(unknown)}")
-        return user.get(name, DEFAULTS[name])
+            raise ImproperlyConfigured(
+                f"Unknown keys in settings.{self._setting}: {sorted(unknown)}"
+            )
+        return user.get(name, self._defaults[name])
 
 
-events_settings = EventsSettings()
+events_settings = AppSettings("EVENTS", DEFAULTS)

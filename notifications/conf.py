@@ -8,9 +8,9 @@ reports it at start-up.
 
 from typing import Any
 
-from django.conf import settings
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
+
+from events.conf import AppSettings
 
 DAY = 24 * 3600.0
 
@@ -73,24 +73,7 @@ _INTEGERS = (
 )
 
 
-def _user_settings() -> dict[str, Any]:
-    return getattr(settings, "NOTIFICATIONS", {})
-
-
-class NotificationsSettings:
-    """Reads ``settings.NOTIFICATIONS`` on every access, so ``override_settings`` is honoured."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in DEFAULTS:
-            raise AttributeError(f"Unknown NOTIFICATIONS setting: {name}")
-        user = _user_settings()
-        unknown = set(user) - set(DEFAULTS)
-        if unknown:
-            raise ImproperlyConfigured(f"Unknown keys in settings.NOTIFICATIONS: {sorted(unknown)}")
-        return user.get(name, DEFAULTS[name])
-
-
-notifications_settings = NotificationsSettings()
+notifications_settings = AppSettings("NOTIFICATIONS", DEFAULTS)
 
 
 def _positive(value: Any, *, integer: bool) -> bool:
@@ -100,7 +83,7 @@ def _positive(value: Any, *, integer: bool) -> bool:
 
 def notifications_settings_problems() -> list[str]:
     """What is wrong with ``settings.NOTIFICATIONS``, one sentence each."""
-    user = _user_settings()
+    user = notifications_settings.user_settings()
     unknown = sorted(set(user) - set(DEFAULTS))
     if unknown:
         return [f"Unknown keys in settings.NOTIFICATIONS: {unknown}"]

@@ -8,8 +8,7 @@ check (``orders.checks``) reports it at start-up.
 
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from events.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     # An order still pending after this long never started fulfillment: it is failed.
@@ -34,24 +33,7 @@ POSITIVE_NUMBERS = ("PAYMENT_CONFIRMATION_TIMEOUT_SECONDS", "RETURN_PARCEL_TIMEO
 NON_NEGATIVE_NUMBERS = ("CARRIER_LATENCY_SECONDS",)
 
 
-def _user_settings() -> dict[str, Any]:
-    return getattr(settings, "ORDERS", {})
-
-
-class OrdersSettings:
-    """Reads ``settings.ORDERS`` on every access, so ``override_settings`` is honoured."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in DEFAULTS:
-            raise AttributeError(f"Unknown ORDERS setting: {name}")
-        user = _user_settings()
-        unknown = set(user) - set(DEFAULTS)
-        if unknown:
-            raise ImproperlyConfigured(f"Unknown keys in settings.ORDERS: {sorted(unknown)}")
-        return user.get(name, DEFAULTS[name])
-
-
-orders_settings = OrdersSettings()
+orders_settings = AppSettings("ORDERS", DEFAULTS)
 
 
 def _is_number(value: Any) -> bool:
@@ -74,7 +56,7 @@ def _value_problem(name: str, value: Any) -> str | None:
 
 def orders_settings_problems() -> list[str]:
     """What is wrong with ``settings.ORDERS``, one sentence each (empty when all is well)."""
-    user = _user_settings()
+    user = orders_settings.user_settings()
     if not isinstance(user, dict):
         return [f"settings.ORDERS must be a dict, not {type(user).__name__}."]
     problems = [
