@@ -4,6 +4,10 @@ The tasks import the services; the services never import the tasks. When a servi
 work for a worker (a delivery, a workflow step, a compensation) it asks this module to
 send the task of that name. The message goes through one publisher: Celery's, unless
 another is set (the test suite records messages instead; a project could route them).
+
+Celery's publisher adds the current cause (``events.context``) to the message's kwargs:
+``correlation_id`` and ``causation_id``, which Flower shows with the task and the worker
+restores before the task runs (``events.apps``).
 """
 
 import uuid
@@ -12,6 +16,8 @@ from typing import Protocol
 
 from celery import current_app
 from django.db import transaction
+
+from . import context
 
 # Names of the engine's own tasks (events/tasks.py declares them under these names).
 DELIVER = "events.deliver"
@@ -30,7 +36,9 @@ class Publisher(Protocol):
 
 def celery_publisher(task_name: str, kwargs: dict[str, str], *, retry: bool | None) -> None:
     """Send through the registered task, so its own options (queue, routing) apply."""
-    current_app.tasks[task_name].apply_async(kwargs=kwargs, retry=retry)
+    current_app.tasks[task_name].apply_async(
+        kwargs={**kwargs, **context.task_kwargs()}, retry=retry
+    )
 
 
 _publisher: Publisher = celery_publisher

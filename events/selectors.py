@@ -1,5 +1,6 @@
 """Reads of the engine's tables, shared by the API, the admin and the domain apps."""
 
+import uuid
 from typing import NamedTuple
 
 from django.db.models import Count, Min, Prefetch, QuerySet
@@ -24,6 +25,15 @@ def outbox_backlog() -> OutboxBacklog:
 def event_timeline(*, aggregate_type: str, aggregate_id: object) -> QuerySet[Event]:
     """The aggregate's events in emission order: sequence 1, 2, 3 ..."""
     return Event.objects.for_aggregate(aggregate_type, str(aggregate_id))
+
+
+def aggregate_ids_in_flow(*, aggregate_type: str, correlation_id: uuid.UUID) -> list[str]:
+    """Ids of the aggregates of this type that have an event of the flow."""
+    return list(
+        Event.objects.filter(aggregate_type=aggregate_type, correlation_id=correlation_id)
+        .values_list("aggregate_id", flat=True)
+        .distinct()
+    )
 
 
 def workflow_run_list() -> QuerySet[WorkflowRun]:

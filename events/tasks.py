@@ -19,8 +19,11 @@ from .workflows.engine import (
 
 # Deliveries and their attempts are the record: no result rows are written.
 @shared_task(name=dispatch.DELIVER, bind=True, acks_late=True, max_retries=None, ignore_result=True)
-def deliver(self, event_id: str, subscriber: str) -> str:  # type: ignore[no-untyped-def]
-    """Run one subscriber on one event; retries follow the subscriber's policy."""
+def deliver(self, event_id: str, subscriber: str, **trace: str) -> str:  # type: ignore[no-untyped-def]
+    """Run one subscriber on one event; retries follow the subscriber's policy.
+
+    ``trace`` is the cause the message carries, made current by ``events.tracing``.
+    """
     outcome = delivery_run(event_id=event_id, subscriber=subscriber, task_id=self.request.id or "")
     if outcome.retry_in is not None:
         raise self.retry(countdown=countdown(outcome.retry_in))
@@ -41,7 +44,7 @@ def sweep_outbox() -> int:
     retry_backoff_max=300,
     max_retries=10,
 )
-def compensate_workflow(run_id: str) -> str:
+def compensate_workflow(run_id: str, **trace: str) -> str:
     """Undo a failed run's completed steps in reverse order, then mark it failed."""
     return workflow_compensate(run_id=run_id).status
 
@@ -54,7 +57,7 @@ def compensate_workflow(run_id: str) -> str:
     retry_backoff_max=300,
     max_retries=3,  # then the watchdog sends it again, once per stall period
 )
-def compensate_step(run_id: str, step: str) -> str:
+def compensate_step(run_id: str, step: str, **trace: str) -> str:
     """Undo a step that completed after its run stopped."""
     return step_compensate(run_id=run_id, step_name=step).status
 

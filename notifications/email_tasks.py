@@ -18,7 +18,7 @@ from .services.email import (
 # The notification row and its attempts are the record: no result rows are written.
 # Retries are the service's call (NOTIFICATIONS["EMAIL_MAX_ATTEMPTS"]), hence no max here.
 @shared_task(name=SEND_EMAIL, bind=True, acks_late=True, max_retries=None, ignore_result=True)
-def send_email(self, notification_id: str) -> str:  # type: ignore[no-untyped-def]
+def send_email(self, notification_id: str, **trace: str) -> str:  # type: ignore[no-untyped-def]
     """One try to send an email; a failure is retried with backoff and jitter."""
     outcome = email_deliver(notification_id=int(notification_id), task_id=self.request.id or "")
     if outcome.retry_in is not None:

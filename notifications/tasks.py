@@ -14,7 +14,7 @@ from .services.webhook_sending import DELIVER_WEBHOOK, SEND_DUE_WEBHOOKS
 
 # The delivery and its attempts are the record: no result rows are written.
 @shared_task(name=DELIVER_WEBHOOK, bind=True, acks_late=True, max_retries=None, ignore_result=True)
-def deliver_webhook(self, delivery_id: str) -> str:  # type: ignore[no-untyped-def]
+def deliver_webhook(self, delivery_id: str, **trace: str) -> str:  # type: ignore[no-untyped-def]
     """Make a webhook delivery's due attempt; a retry due soon comes back with a countdown.
 
     Later retries wait in the database for ``send_due_webhooks``.

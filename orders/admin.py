@@ -5,6 +5,7 @@ so their admins are view-only and cancelling goes through ``order_cancel``. The
 notifications' admin is replaced by one that links each notification to its order.
 """
 
+import uuid
 from typing import Any
 
 from django.contrib import admin
@@ -37,6 +38,7 @@ from .models import (
     SalesDay,
     Shipment,
 )
+from .selectors import order_ids_in_flow
 from .services import order_cancel
 from .services.locks import FULFILLMENT
 
@@ -101,6 +103,18 @@ class OrderAdmin(ReadOnlyAdmin):
     ]
     inlines = [OrderLineInline]
     actions = ["cancel"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ) -> tuple[QuerySet[Order], bool]:
+        """A correlation id (a request's X-Request-ID) finds the orders of that flow too."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            correlation_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return found, may_have_duplicates
+        in_flow = queryset.filter(pk__in=order_ids_in_flow(correlation_id=correlation_id))
+        return found | in_flow, may_have_duplicates
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         run = _fulfillment_runs().filter(subject_id=Cast(OuterRef("pk"), CharField()))

@@ -98,10 +98,19 @@ class OrderListApi(APIView):
                 raise serializers.ValidationError("Each SKU may appear on one line only.")
             return lines
 
-    @extend_schema(responses=OrderOutputSerializer(many=True))
+    class FilterSerializer(serializers.Serializer):
+        correlation_id = serializers.UUIDField(
+            required=False, help_text="Only the orders of this flow (a request's X-Request-ID)."
+        )
+
+    @extend_schema(parameters=[FilterSerializer], responses=OrderOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         """Your orders (all orders, for staff), newest first."""
-        orders = selectors.order_list(user=request.user)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = selectors.order_list(
+            user=request.user, correlation_id=filters.validated_data.get("correlation_id")
+        )
         status_filter = request.query_params.get("status")
         if status_filter:
             orders = orders.filter(status=status_filter)

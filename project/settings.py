@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it, and what the request causes, runs under its request id.
+    "events.middleware.RequestTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -154,13 +156,16 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587 and not EMAI
 EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT") or 10.0
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "shop@example.com")
 
+# Logs: JSON lines in production, readable lines on a console (`make run`, DEBUG on).
+# Each line carries the correlation id, the task and the event or run (project/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("console" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"}
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": {"()": "project.logs.formatter", "format": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -265,6 +270,9 @@ EVENTS = {
     "SWEEP_AFTER_SECONDS": 10,
     "SWEEP_INTERVAL_SECONDS": 5,
     "FLOWER_TASK_URL": FLOWER_URL + "/task/{task_id}",
+    # Off: only the relay and the sweeper publish, and the web process never talks to the
+    # broker.
+    "PUBLISH_ON_COMMIT": env_bool("EVENTS_PUBLISH_ON_COMMIT", default=True),
 }
 
 # The order domain's settings: orders/conf.py holds their defaults and says what each

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from ..models import (
     AggregateStream,
+    Command,
     Delivery,
     Event,
     OutboxEvent,
@@ -128,3 +129,21 @@ class OutboxEventAdmin(ReadOnlyAdmin):
         if unsent := len(pending) - published:
             message = f"{unsent} row(s) still pending: the broker refused them (see last error)."
             self.message_user(request, message, messages.ERROR)
+
+
+@admin.register(Command)
+class CommandAdmin(ReadOnlyAdmin):
+    """Requests that emitted events: the roots of each flow's story."""
+
+    list_display = ["received_at", "name", "id", "correlation"]
+    search_fields = ["=id", "=correlation_id", "name"]
+    date_hierarchy = "received_at"
+    fields = ["id", "name", "received_at", "correlation", "caused"]
+
+    @admin.display(description="correlation")
+    def correlation(self, obj: Command) -> str:
+        return changelist_link(Event, obj.correlation_id, correlation_id=obj.correlation_id)
+
+    @admin.display(description="events it caused")
+    def caused(self, obj: Command) -> str:
+        return changelist_link(Event, "events caused by this request", causation_id=obj.pk)

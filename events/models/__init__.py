@@ -1,3 +1,4 @@
+from .commands import Command
 from .delivery import (
     DeadLetter,
     Delivery,
@@ -10,6 +11,7 @@ from .workflow import StepRun, WorkflowRun
 
 __all__ = [
     "AggregateStream",
+    "Command",
     "DeadLetter",
     "Delivery",
     "DeliveryAttempt",

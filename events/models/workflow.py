@@ -39,6 +39,11 @@ class WorkflowRun(models.Model):
     correlation_id = models.UUIDField(
         null=True, blank=True, help_text="Correlation id of the events it handles and emits."
     )
+    causation_id = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The event or command that started it: the cause of the events its steps emit.",
+    )
     started_at = models.DateTimeField(auto_now_add=True, help_text="When the run began.")
     finished_at = models.DateTimeField(null=True, blank=True, help_text="When it ended.")
 
@@ -53,6 +58,7 @@ class WorkflowRun(models.Model):
         indexes = [
             models.Index(fields=["status", "started_at"], name="events_run_status_idx"),
             models.Index(fields=["subject_type", "subject_id"], name="events_run_subject_idx"),
+            models.Index(fields=["correlation_id"], name="events_run_correlation_idx"),
         ]
 
     def __str__(self) -> str:

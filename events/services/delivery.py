@@ -98,7 +98,9 @@ def delivery_run(
             if cursor.last_sequence != event.sequence - 1 and not _predecessor_done(sub, event):
                 _wait_for_predecessor(delivery, cursor)
                 return DeliveryOutcome(status=DeliveryResult.WAITING)
-            with caused_by(correlation_id=event.correlation_id, causation_id=event.id):
+            with caused_by(
+                correlation_id=event.correlation_id, causation_id=event.id, event_id=event.id
+            ):
                 sub.handler(Envelope.from_event(event))
             _record_success(delivery, this_try)
             _advance_cursor(cursor, sub.name, event)

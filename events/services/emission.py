@@ -14,10 +14,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 from django.utils import timezone
 
-from .. import types
+from .. import context, types
 from ..conf import events_settings
-from ..context import current_cause
-from ..models import AggregateStream, Event, OutboxEvent
+from ..models import AggregateStream, Command, Event, OutboxEvent
 from .relay import outbox_publish
 
 # The upsert takes the stream row's lock, so concurrent emitters of one aggregate queue up
@@ -84,8 +83,11 @@ def event_emit(
 ) -> Event:
     """Record ``type`` for an aggregate in the current transaction and queue it for publishing.
 
-    Correlation and causation default to those of the event being handled, if any, so a
-    whole flow shares one correlation id.
+    Correlation and causation default to the current cause (``events.context``): the
+    event being handled, the workflow run being moved, or the request. A request (or a
+    task it sent) only proposes its correlation: an aggregate that already has events
+    keeps its latest correlation, so a callback or a return stays in the story of the
+    order. A request that emits is recorded as the ``Command`` behind its events.
     """
     conn = transaction.get_connection()  # once: every ``connection.x`` is a lookup
     if not conn.in_atomic_block:
@@ -94,11 +96,13 @@ def event_emit(
         )
     event_type = types.get(type, version)
     types.validate(event_type, payload)
-    cause = current_cause()
+    cause = context.current_cause()
     if correlation_id is None:
-        correlation_id = cause.correlation_id if cause else uuid.uuid4()
+        correlation_id = _correlation(cause, event_type.aggregate_type, str(aggregate_id))
     if causation_id is None and cause is not None:
         causation_id = cause.causation_id
+    if cause is not None and cause.command and causation_id == cause.causation_id:
+        _record_command(cause, correlation_id)
     event = Event(
         id=uuid.uuid4(),
         type=event_type.name,
@@ -118,6 +122,38 @@ def event_emit(
     if events_settings.PUBLISH_ON_COMMIT:
         transaction.on_commit(partial(outbox_publish, event_ids=[event.id]), robust=True)
     return event
+
+
+def _correlation(cause: context.Cause | None, aggregate_type: str, aggregate_id: str) -> uuid.UUID:
+    """The flow a new event belongs to: the fixed one, the aggregate's, or a new one."""
+    if cause is not None and cause.fixed:
+        return cause.correlation_id
+    latest = (
+        Event.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id)
+        .order_by("-sequence")
+        .values_list("correlation_id", flat=True)
+        .first()
+    )
+    if latest is None:
+        return cause.correlation_id if cause is not None else uuid.uuid4()
+    context.join(latest)
+    return latest
+
+
+def _record_command(cause: context.Cause, correlation_id: uuid.UUID) -> None:
+    """Keep the request behind the event, once (a second event of it finds the row)."""
+    assert cause.causation_id is not None
+    Command.objects.bulk_create(
+        [
+            Command(
+                id=cause.causation_id,
+                name=cause.command[: Command._meta.get_field("name").max_length],
+                correlation_id=correlation_id,
+                received_at=cause.received_at or timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _store(event: Event, conn: BaseDatabaseWrapper) -> int:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .. import dispatch
 from ..conf import events_settings
+from ..context import caused_by
 from ..models import Event, OutboxEvent
 from .delivery import deliveries_create
 
@@ -71,10 +72,7 @@ def outbox_publish_round(
             subscribers[event_id].append(name)
         for position, row in enumerate(claimed):
             try:
-                for name in subscribers[row.event_id]:
-                    # No retry loop: a broker that is down must not hold the caller (often
-                    # a web request); the row goes back to pending for the relay or sweeper.
-                    dispatch.delivery(row.event_id, name, retry=False)
+                _publish(row, subscribers[row.event_id])
             except Exception as exc:  # the broker refused or is unreachable
                 # The broker is down: the rest would fail the same way. Hand them back.
                 _unclaim(failed=row, rest=claimed[position + 1 :], exc=exc)
@@ -88,6 +86,19 @@ class _Claimed(NamedTuple):
     event_id: uuid.UUID
     event_type: str
     last_error: str
+    correlation_id: uuid.UUID
+
+
+def _publish(row: _Claimed, subscribers: list[str]) -> None:
+    """One message per subscriber, each carrying the event's flow (see ``dispatch``)."""
+    with caused_by(
+        correlation_id=row.correlation_id, causation_id=row.event_id, event_id=row.event_id
+    ):
+        for name in subscribers:
+            # No retry loop: a broker that is down must not hold the caller (often a web
+            # request); the row goes back to pending for the relay or the sweeper.
+            dispatch.delivery(row.event_id, name, retry=False)
+        logger.info("Published %s %s to %s", row.event_type, row.event_id, subscribers)
 
 
 def _claim(
@@ -121,15 +132,16 @@ def _claim(
             ORDER BY created_at, id LIMIT %s{skip_locked}
         )
         RETURNING created_at, id, event_id, last_error,
-            (SELECT type FROM {events} WHERE {events}.id = {table}.event_id)
+            (SELECT type FROM {events} WHERE {events}.id = {table}.event_id),
+            (SELECT correlation_id FROM {events} WHERE {events}.id = {table}.event_id)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [now, *params, limit])
         rows = cursor.fetchall()
     rows.sort()  # RETURNING comes in no particular order
     return [
-        _Claimed(_uuid(event_id), event_type, last_error)
-        for _, _, event_id, last_error, event_type in rows
+        _Claimed(_uuid(event_id), event_type, last_error, _uuid(correlation_id))
+        for _, _, event_id, last_error, event_type, correlation_id in rows
     ]
 
 

@@ -38,7 +38,7 @@ def step(
         )
         register_step(spec)
 
-        def run_step(self: Any, run_id: str, step: str) -> None:
+        def run_step(self: Any, run_id: str, step: str, **trace: str) -> None:
             outcome = step_execute(run_id=run_id, step_name=step, task_id=self.request.id or "")
             if outcome.retry_in is not None:
                 raise self.retry(countdown=countdown(outcome.retry_in), max_retries=None)

@@ -1,4 +1,5 @@
-"""The event store from the command line: replay history, rebuild read models, list types."""
+"""The event store from the command line: replay history, rebuild read models, list types,
+trace one flow."""
 
 from datetime import datetime
 
@@ -7,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 
 from events import projections, subscriptions, types
 from events.services import event_replay
+from events.traces import NothingToTrace, Story, flow_story
 
 UNKNOWN_NAME = "{error}. Known: {names}."
 AGGREGATE_NOT_TYPE_ID = "--aggregate takes TYPE:ID, e.g. order:42."
@@ -20,11 +22,14 @@ def _datetime(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Replay history to a subscriber, rebuild a read model, or list types and subscribers."
+    help = (
+        "Replay history to a subscriber, rebuild a read model, list types and subscribers, "
+        "or trace one flow."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="action", required=True, metavar="{replay,rebuild,types,subscribers}"
+            dest="action", required=True, metavar="{replay,rebuild,types,subscribers,trace}"
         )
         replay = sub.add_parser("replay", help="Deliver stored events to one subscriber again.")
         replay.add_argument("--subscriber", required=True, help="Registered subscriber name.")
@@ -34,11 +39,24 @@ class Command(BaseCommand):
         rebuild.add_argument("projection", help="Registered projection name.")
         sub.add_parser("types", help="The event type catalog.")
         sub.add_parser("subscribers", help="Registered subscribers and projections.")
+        trace = sub.add_parser(
+            "trace", help="The story of one flow: requests, events, deliveries, runs, steps."
+        )
+        trace.add_argument(
+            "reference",
+            help="A correlation id, an event or request id, an aggregate as TYPE:ID, or a "
+            "bare aggregate id (e.g. an order id).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         action = options["action"]
         if action == "replay":
             self._replay(options)
+        elif action == "trace":
+            try:
+                self._print_story(flow_story(reference=str(options["reference"])))
+            except NothingToTrace as exc:
+                raise CommandError(str(exc)) from exc
         elif action == "rebuild":
             try:
                 count = projections.projection_rebuild(name=str(options["projection"]))
@@ -76,3 +94,11 @@ class Command(BaseCommand):
             names = ", ".join(s.name for s in subscriptions.all_subscribers())
             raise CommandError(UNKNOWN_NAME.format(error=exc, names=names)) from exc
         self.stdout.write(f"Queued {count} events for {options['subscriber']}.")
+
+    def _print_story(self, story: Story) -> None:
+        flows = ", ".join(str(correlation_id) for correlation_id in story.correlation_ids)
+        self.stdout.write(f"Correlation {flows}")
+        for line in story.lines:
+            at = line.at.isoformat(sep=" ", timespec="milliseconds")
+            task = f"  [task {line.task_id}]" if line.task_id else ""
+            self.stdout.write(f"{at}  {line.kind:<12} {line.text}{task}")

@@ -26,10 +26,13 @@ def lock_run(run_id: uuid.UUID | str) -> WorkflowRun:
 
 
 def in_flow(run: WorkflowRun) -> AbstractContextManager[None]:
-    """Events emitted by the run's steps and compensations share its correlation id."""
+    """Events emitted by the run's steps and compensations share its correlation id, and
+    name what started the run as their cause."""
     if run.correlation_id is None:
         return nullcontext()
-    return caused_by(correlation_id=run.correlation_id, causation_id=None)
+    return caused_by(
+        correlation_id=run.correlation_id, causation_id=run.causation_id, run_id=run.id
+    )
 
 
 def step_context(run: WorkflowRun, step_run: StepRun) -> StepContext:
