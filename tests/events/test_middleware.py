@@ -32,7 +32,7 @@ def test_a_request_without_an_id_gets_a_new_one(client):
 
 @pytest.mark.parametrize(
     "garbage",
-    ["", "not-a-uuid", "x" * 5000, "12345678-1234-1234-1234-1234567890a\n", "{%s}" % uuid.uuid4()],
+    ["", "not-a-uuid", "x" * 5000, "12345678-1234-1234-1234-1234567890a\n", f"{{{uuid.uuid4()}}}"],
 )
 def test_a_request_id_that_is_not_a_uuid_is_replaced_not_refused(client, caplog, garbage):
     with caplog.at_level(logging.WARNING, logger="events.requests"):
