@@ -4,6 +4,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -172,7 +173,7 @@ class Relay:
                 f"--batch-size={self.batch_size}",
             ],
             cwd=ROOT,
-            env=process_env(LOG_LEVEL="INFO", **self.env),
+            env=process_env(**{"LOG_LEVEL": "INFO", **self.env}),
             stdout=self.log_path.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -200,6 +201,61 @@ class Relay:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+
+
+class Web:
+    """One ``manage.py runserver`` process on a free port, on the test database and broker."""
+
+    def __init__(self, *, env: dict[str, str] | None = None) -> None:
+        self.log_path = Path(settings.VAR_DIR) / "logs" / f"web-{uuid.uuid4().hex[:8]}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.env = env or {}
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Web":
+        self.process = subprocess.Popen(
+            [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            cwd=ROOT,
+            env=process_env(**self.env),
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._ready, timeout=60, message="the web process to answer /healthz")
+        return self
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"The web process exited:\n{self.log()[-5000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def queue_depth() -> int:
