@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from events.middleware import REQUEST_ID_HEADER
 from events.models import Command, Event, WorkflowRun
@@ -106,3 +106,9 @@ def test_the_trace_command_tells_an_order_s_story(broker, customer_client, catal
         assert "order.placed to orders.start_fulfillment, attempt 1 succeeded" in out
         assert "orders.fulfillment step reserve_stock: succeeded after 1 attempt" in out
         assert f"stock.reserved order:{order_id}#2" in out
+
+
+def test_the_trace_command_says_when_it_finds_nothing(db):
+    for reference in ("order:999999", str(uuid.uuid4())):
+        with pytest.raises(CommandError, match="No events, requests or runs are known by"):
+            call_command("events", "trace", reference)

@@ -1,5 +1,6 @@
 """Fixtures of the admin tests: the rows the pages and actions are checked on."""
 
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +12,7 @@ from django_celery_results.models import GroupResult, TaskResult
 from rest_framework.authtoken.models import Token
 
 from events import dispatch
+from events.context import Cause, bound
 from events.envelope import Envelope
 from events.models import DeadLetter, StepRun, WorkflowRun
 from events.services import delivery_run, event_emit, outbox_publish
@@ -60,7 +62,16 @@ def world(customer, catalog, staff, broker):  # type: ignore[no-untyped-def]
     cancelled, _ = order_place(
         customer=customer, lines=[LineInput("TEE-BLACK-M", 1)], payment_token="tok_ok"
     )
-    order_cancel(order=cancelled)
+    request_id = uuid.uuid4()  # cancelled by a request, which is kept as a command
+    with bound(
+        Cause(
+            correlation_id=request_id,
+            causation_id=request_id,
+            fixed=False,
+            command=f"POST /api/orders/{cancelled.pk}/cancel/",
+        )
+    ):
+        order_cancel(order=cancelled)
     run_deliveries(order_event(cancelled, "order.cancelled"))
 
     declined, _ = order_place(
