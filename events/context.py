@@ -4,8 +4,8 @@ One context variable holds a :class:`Cause`. It is set by whatever starts a piec
 
 - a web request (``events.middleware``): its request id is the causation (a command)
   and the correlation it proposes to a new flow;
-- a task message (``events.apps`` restores the ids that ``events.dispatch`` added to its
-  kwargs when it was sent);
+- a task message (``events.tracing`` restores the ids that ``events.dispatch`` added to
+  its kwargs when it was sent);
 - the handling of an event (``events.services.delivery``) or a workflow run's step
   (``events.workflows.engine.progress.in_flow``): there the correlation is *fixed*.
 

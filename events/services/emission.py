@@ -101,8 +101,9 @@ def event_emit(
         correlation_id = _correlation(cause, event_type.aggregate_type, str(aggregate_id))
     if causation_id is None and cause is not None:
         causation_id = cause.causation_id
-    if cause is not None and cause.command and causation_id == cause.causation_id:
-        _record_command(cause, correlation_id)
+    caused_by_request = cause is not None and cause.command and causation_id is not None
+    if caused_by_request and causation_id == cause.causation_id:
+        _record_command(cause, causation_id, correlation_id)
     event = Event(
         id=uuid.uuid4(),
         type=event_type.name,
@@ -125,7 +126,11 @@ def event_emit(
 
 
 def _correlation(cause: context.Cause | None, aggregate_type: str, aggregate_id: str) -> uuid.UUID:
-    """The flow a new event belongs to: the fixed one, the aggregate's, or a new one."""
+    """The flow a new event belongs to: the fixed one, the aggregate's, or a new one.
+
+    Only work without a fixed flow (a request, a periodic task) pays the lookup: events
+    emitted while handling an event or moving a run do not.
+    """
     if cause is not None and cause.fixed:
         return cause.correlation_id
     latest = (
@@ -140,13 +145,12 @@ def _correlation(cause: context.Cause | None, aggregate_type: str, aggregate_id:
     return latest
 
 
-def _record_command(cause: context.Cause, correlation_id: uuid.UUID) -> None:
+def _record_command(cause: context.Cause, command_id: uuid.UUID, correlation_id: uuid.UUID) -> None:
     """Keep the request behind the event, once (a second event of it finds the row)."""
-    assert cause.causation_id is not None
     Command.objects.bulk_create(
         [
             Command(
-                id=cause.causation_id,
+                id=command_id,
                 name=cause.command[: Command._meta.get_field("name").max_length],
                 correlation_id=correlation_id,
                 received_at=cause.received_at or timezone.now(),
