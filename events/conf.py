@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     # sent again by the watchdog.
     "WORKFLOW_STALL_SECONDS": 60,
     "WATCHDOG_INTERVAL_SECONDS": 30,
+    # Off, the beat watchdog resends nothing: a killed worker's messages then come back
+    # only if the broker redelivers them (RabbitMQ, Redis; not the filesystem transport),
+    # and a message lost while the broker was down stays lost until an operator acts.
+    "WATCHDOG_ENABLED": True,
     # How often beat checks the deadlines of steps waiting for a signal.
     "TIMER_INTERVAL_SECONDS": 5,
     # Link template to a task in Flower, shown in the admin ("" hides the links).
