@@ -258,7 +258,11 @@ class WebServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self._answers, timeout=60, message=f"the web process to answer on {address}")
+        try:
+            wait_until(self._answers, timeout=60, message=f"the web process to answer on {address}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _answers(self) -> bool:
