@@ -25,7 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "WATCHDOG_INTERVAL_SECONDS": 30,
     # Off, the beat watchdog resends nothing: a killed worker's messages then come back
     # only if the broker redelivers them (RabbitMQ, Redis; not the filesystem transport),
-    # and a message lost while the broker was down stays lost until an operator acts.
+    # and a step or delivery whose message a broker outage lost is not sent again. Tests
+    # turn it off to prove the redelivery; production leaves it on.
     "WATCHDOG_ENABLED": True,
     # How often beat checks the deadlines of steps waiting for a signal.
     "TIMER_INTERVAL_SECONDS": 5,
