@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     # sent again by the watchdog.
     "WORKFLOW_STALL_SECONDS": 60,
     "WATCHDOG_INTERVAL_SECONDS": 30,
+    # Off, the beat watchdog resends nothing: a killed worker's messages then come back
+    # only if the broker redelivers them (RabbitMQ, Redis; not the filesystem transport),
+    # and a step or delivery whose message a broker outage lost is not sent again. Tests
+    # turn it off to prove the redelivery; production leaves it on.
+    "WATCHDOG_ENABLED": True,
     # How often beat checks the deadlines of steps waiting for a signal.
     "TIMER_INTERVAL_SECONDS": 5,
     # Link template to a task in Flower, shown in the admin ("" hides the links).

@@ -7,6 +7,7 @@ that turns the names into tasks.
 from celery import shared_task
 
 from . import dispatch
+from .conf import events_settings
 from .retry import countdown
 from .services import delivery_resume_stalled, delivery_run, outbox_sweep
 from .workflows.engine import (
@@ -65,6 +66,8 @@ def compensate_step(run_id: str, step: str, **trace: str) -> str:
 @shared_task(name=dispatch.RESUME_STALLED)
 def resume_stalled() -> int:
     """Send again deliveries, workflow steps and compensations whose message was lost."""
+    if not events_settings.WATCHDOG_ENABLED:
+        return 0
     return delivery_resume_stalled() + workflow_resume_stalled()
 
 

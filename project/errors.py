@@ -10,6 +10,7 @@ class ErrorCode(StrEnum):
     INVALID = "invalid"
     CONFLICT = "conflict"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     ERROR = "error"
 
 

@@ -1,5 +1,7 @@
 """Operations endpoints: liveness, readiness, Prometheus metrics."""
 
+from collections.abc import Callable
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
@@ -7,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from events.metrics import EventsCollector
 
+from .availability import RETRY_AFTER_SECONDS, close_lost_connections
 from .celery import app
 
 
@@ -18,24 +21,37 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database and the broker are reachable."""
-    checks: dict[str, str] = {}
+    """Each dependency, ``ok`` or ``down`` with its error; 503 while any is down."""
+    checks = {"database": _check(_ping_database), "broker": _check(_ping_broker)}
+    ready = all(check["status"] == "ok" for check in checks.values())
+    response = JsonResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
+    if not ready:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _check(ping: Callable[[], None]) -> dict[str, str]:
+    try:
+        ping()
+    except Exception as exc:
+        return {"status": "down", "error": str(exc).strip() or type(exc).__name__}
+    return {"status": "ok"}
+
+
+def _ping_database() -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {exc}"
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        checks["broker"] = "ok"
-    except Exception as exc:
-        checks["broker"] = f"error: {exc}"
-    ready = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
-    )
+    except Exception:
+        close_lost_connections()  # the next check connects afresh
+        raise
+
+
+def _ping_broker() -> None:
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
 
 
 _registry = CollectorRegistry()

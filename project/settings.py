@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "events.middleware.RequestTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.middleware.StaticFilesMiddleware",
+    # Before everything that may touch the database: 503 while it cannot be reached.
+    "project.availability.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -220,7 +222,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Redis redelivers an unacknowledged message only after the visibility timeout: it must
     # outlast the longest task (plus any countdown), or a running task is delivered twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Each worker looks for messages past it every tenth of it (at most once a minute).
+    _visibility_timeout = env_float("REDIS_VISIBILITY_TIMEOUT_SECONDS") or 3600.0
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility_timeout,
+        "unacked_restore_interval": min(60.0, max(1.0, _visibility_timeout / 10)),
+        "unacked_restore_throttle": 1,
+    }
 elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     # Publisher confirms: a publish returns only once RabbitMQ has taken the message, so
     # the relay marks an outbox row published only when it really is.
@@ -273,6 +281,10 @@ EVENTS = {
     # Off: only the relay and the sweeper publish, and the web process never talks to the
     # broker.
     "PUBLISH_ON_COMMIT": env_bool("EVENTS_PUBLISH_ON_COMMIT", default=True),
+    # The beat watchdog that resends what a lost message left standing. RabbitMQ and Redis
+    # redeliver a killed worker's messages themselves (late acks); the filesystem broker
+    # cannot, and there the watchdog is what brings them back.
+    "WATCHDOG_ENABLED": env_bool("EVENTS_WATCHDOG_ENABLED", default=True),
 }
 
 # The order domain's settings: orders/conf.py holds their defaults and says what each

@@ -48,6 +48,20 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, message: str)
         time.sleep(0.05)
 
 
+def broker_redelivers() -> bool:
+    """Whether the broker hands a dead worker's unacknowledged messages back (late acks).
+
+    RabbitMQ does at once, Redis after its visibility timeout. The filesystem transport
+    deletes a message as it hands it out: there the beat watchdog resends what was lost.
+    """
+    return not settings.CELERY_BROKER_URL.startswith("filesystem://")
+
+
+# Workers whose killed tasks can come back by redelivery alone: the watchdog off, and on
+# Redis a visibility timeout short enough for a test (longer than any task it runs).
+LATE_ACK_ONLY = {"EVENTS_WATCHDOG_ENABLED": "false", "REDIS_VISIBILITY_TIMEOUT_SECONDS": "10"}
+
+
 LIVE_WORKERS: set["Worker"] = set()
 
 
@@ -203,59 +217,151 @@ class Relay:
                 self.process.wait(timeout=10)
 
 
-class Web:
-    """One ``manage.py runserver`` process on a free port, on the test database and broker."""
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebServer:
+    """The web process on the test database and broker, as each setup runs it.
+
+    On PostgreSQL it is gunicorn with one sync worker, as docker-compose.yml runs it: the
+    worker keeps its database connection between requests (``CONN_MAX_AGE``). On the
+    embedded default it is ``runserver``, as the Procfile (``make run``) runs it: each
+    request opens the SQLite file afresh.
+    """
 
     def __init__(self, *, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(settings.VAR_DIR) / "logs" / f"web-{uuid.uuid4().hex[:8]}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.gunicorn = connection.vendor == "postgresql"
         self.env = env or {}
-        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "Web":
+    def start(self) -> "WebServer":
+        address = f"127.0.0.1:{self.port}"
+        if self.gunicorn:
+            argv = [str(BIN / "gunicorn"), "project.wsgi:application", f"--bind={address}"]
+            # No control socket: it lives at one path per user, shared by every gunicorn.
+            argv += ["--workers=1", "--access-logfile=-", "--no-control-socket"]
+        else:
+            argv = [str(BIN / "python"), "manage.py", "runserver", address, "--noreload"]
         self.process = subprocess.Popen(
-            [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            argv,
             cwd=ROOT,
-            env=process_env(**self.env),
+            env=process_env(PYTHONUNBUFFERED="1", **self.env),
             stdout=self.log_path.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self._ready, timeout=60, message="the web process to answer /healthz")
+        try:
+            wait_until(self._answers, timeout=60, message=f"the web process to answer on {address}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
-    def _ready(self) -> bool:
+    def _answers(self) -> bool:
+        import httpx
+
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(f"The web process exited:\n{self.log()[-5000:]}")
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
+            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
             return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def assert_running(self) -> None:
+        """Still the process it was started as: never exited, no worker started again."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"The web process exited:\n{self.log()[-5000:]}")
+        if self.gunicorn:
+            boots = self.log().count("Booting worker with pid")
+            assert boots == 1, f"gunicorn started {boots} workers:\n{self.log()[-5000:]}"
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextlib.contextmanager
+def database_outage():  # type: ignore[no-untyped-def]
+    """The test database cannot be reached inside the block, and is back after it.
+
+    PostgreSQL: the database refuses new connections and its sessions are ended, while
+    the server stays up for everyone else. SQLite: the file cannot be opened (a folder
+    stands in its place); a connection opened before keeps the file it has, as an
+    embedded database does.
+    """
+    if connection.vendor == "postgresql":
+        name = connection.settings_dict["NAME"]
+        _allow_connections(name, allow=False)
+        try:
+            yield
+        finally:
+            _allow_connections(name, allow=True)
+            connection.close()  # this process's session was ended too
+        return
+    path = Path(connection.settings_dict["NAME"])
+    away = path.with_name(f"{path.name}.away")
+    path.rename(away)
+    path.mkdir()
+    try:
+        yield
+    finally:
+        path.rmdir()
+        away.rename(path)
+
+
+def database_sessions_ended() -> None:
+    """A PostgreSQL restart as its clients see it: every session of the test database ends."""
+    name = connection.settings_dict["NAME"]
+    _allow_connections(name, allow=False)
+    _allow_connections(name, allow=True)
+    connection.close()  # this process's session was one of them
+
+
+def _allow_connections(database: str, *, allow: bool) -> None:
+    """Let a PostgreSQL database take connections again, or refuse them and end its sessions.
+
+    Done from the maintenance database, whose connection nothing here ends.
+    """
+    import psycopg
+    from psycopg import sql
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        statement = sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
+            sql.Identifier(database), sql.Literal(allow)
+        )
+        admin.execute(statement)
+        if not allow:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database],
+            )
 
 
 def queue_depth() -> int:

@@ -283,6 +283,35 @@ def test_settings_pass_the_orders_variables_on_and_leave_the_rest_to_their_defau
     assert result.stdout.strip() == "{'PAYMENT_CONFIRMATION_TIMEOUT_SECONDS': 4.0}"
 
 
+def test_settings_take_the_redis_visibility_timeout_and_look_for_lost_messages_in_time(tmp_path):
+    code = (
+        SETUP
+        + "\nfrom django.conf import settings\nprint(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
+    )
+    broker = {"DJANGO_SECRET_KEY": "s", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+
+    default = run_python(code, tmp_path, **broker)
+    short = run_python(code, tmp_path, REDIS_VISIBILITY_TIMEOUT_SECONDS="10", **broker)
+
+    assert default.returncode == short.returncode == 0, default.stderr + short.stderr
+    expected = "'unacked_restore_interval': {}, 'unacked_restore_throttle': 1"
+    assert "'visibility_timeout': 3600.0" in default.stdout
+    assert expected.format(60.0) in default.stdout
+    assert "'visibility_timeout': 10.0" in short.stdout
+    assert expected.format(1.0) in short.stdout
+
+
+def test_settings_switch_the_watchdog_off_from_the_environment(tmp_path):
+    code = (
+        SETUP + "\nfrom events.conf import events_settings\nprint(events_settings.WATCHDOG_ENABLED)"
+    )
+
+    default = run_python(code, tmp_path, DJANGO_SECRET_KEY="s")
+    off = run_python(code, tmp_path, DJANGO_SECRET_KEY="s", EVENTS_WATCHDOG_ENABLED="false")
+
+    assert (default.stdout.strip(), off.stdout.strip()) == ("True", "False"), off.stderr
+
+
 def test_settings_with_the_production_environment(tmp_path):
     # Setting up Django reads settings and loads the apps; it opens no connection, so the
     # hosts need not exist.

@@ -3,6 +3,7 @@
 The waiting is on real worker processes (see tests/processes.py).
 """
 
+import pytest
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
@@ -10,7 +11,17 @@ from events import subscriptions
 from events.models import Delivery, Event, OutboxEvent, StepRun, WorkflowRun
 from events.workflows import workflow_start
 from tests.probe.models import Record
-from tests.processes import wait_until
+from tests.processes import broker_redelivers, wait_until
+
+# The two ways a killed worker's task comes back, each tested where it is the mechanism.
+redelivering_broker = pytest.mark.skipif(
+    not broker_redelivers(),
+    reason="the filesystem broker cannot redeliver a killed worker's message (the watchdog does)",
+)
+filesystem_broker = pytest.mark.skipif(
+    broker_redelivers(),
+    reason="RabbitMQ and Redis redeliver a killed worker's message themselves (late acks)",
+)
 
 # --- Orders, through the API --------------------------------------------------------------
 

@@ -9,12 +9,13 @@ from django.test import override_settings
 from django.utils import timezone
 
 from events import dispatch
-from events.models import DeadLetter, Delivery, OutboxEvent
+from events.models import DeadLetter, Delivery, DeliveryAttempt, OutboxEvent
 from events.services import delivery_resume_stalled, event_emit
 from events.services.delivery import deliveries_create
 from project.celery import app
+from tests.integration.helpers import filesystem_broker, redelivering_broker
 from tests.probe.models import Record, Switch
-from tests.processes import wait_until
+from tests.processes import LATE_ACK_ONLY, Worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -91,25 +92,66 @@ def test_a_poison_event_is_dead_lettered_and_a_replay_after_the_fix_takes_effect
     assert delivery.attempt_log.count() == 4
 
 
-def test_a_worker_killed_mid_handler_leaves_the_effect_to_happen_exactly_once(start_worker):
-    (victim,) = start_worker()
+def kill_mid_handler(victim: Worker) -> str:
+    """SIGKILL ``victim`` while it runs the slow handler; the killed task's id."""
     emit("probe.slow", "slow-1", n=1, sleep=4)
 
-    def handler_running() -> bool:
+    def running() -> str | None:
         active = app.control.inspect(destination=[victim.name], timeout=1).active() or {}
-        return any(
-            task["name"] == "events.deliver" and task["kwargs"].get("subscriber") == "probe.slow"
-            for tasks in active.values()
-            for task in tasks
-        )
+        for tasks in active.values():
+            for task in tasks:
+                if (
+                    task["name"] == "events.deliver"
+                    and task["kwargs"].get("subscriber") == "probe.slow"
+                ):
+                    return task["id"]
+        return None
 
-    wait_until(handler_running, timeout=60, message="the slow handler to start")
+    task_id = wait_until(running, timeout=60, message="the slow handler to start")
     victim.kill()
     assert not Record.objects.exists()  # the killed handler's transaction never committed
+    return task_id  # type: ignore[return-value]
+
+
+def succeeded_once() -> DeliveryAttempt:
+    """The slow delivery's one effect, and the try that made it."""
+    assert Record.objects.filter(subscriber="probe.slow").count() == 1
+    delivery = Delivery.objects.get(subscriber="probe.slow", status="succeeded")
+    return delivery.attempt_log.get(succeeded=True)
+
+
+@redelivering_broker
+def test_a_handler_whose_worker_is_killed_is_redelivered_by_late_ack_with_the_watchdog_off(
+    start_worker,
+):
+    """RabbitMQ and Redis hand the unacknowledged delivery back to the next worker.
+
+    The watchdog is off in every process (nothing here calls it either): the delivery
+    comes back only because its message was acknowledged late.
+    """
+    (victim,) = start_worker(env=LATE_ACK_ONLY)
+    killed = kill_mid_handler(victim)
+
+    start_worker(env=LATE_ACK_ONLY)
+
+    wait_until(
+        lambda: Delivery.objects.filter(subscriber="probe.slow", status="succeeded").exists(),
+        timeout=90,
+        message="the delivery to succeed after the kill",
+    )
+    assert succeeded_once().task_id == killed  # the same message, redelivered
+
+
+@filesystem_broker
+def test_on_the_filesystem_broker_the_watchdog_resends_a_delivery_whose_worker_was_killed(
+    start_worker,
+):
+    """The filesystem transport lost the message with its worker: the watchdog, the
+    mechanism on this broker alone, sends the delivery again."""
+    (victim,) = start_worker()
+    killed = kill_mid_handler(victim)
 
     start_worker()
-    # RabbitMQ hands the unacknowledged message to the new worker; the filesystem broker
-    # lost it with the worker, and the watchdog sends the delivery again.
     stall = {**settings.EVENTS, "WORKFLOW_STALL_SECONDS": 1}
     with override_settings(EVENTS=stall):
 
@@ -118,4 +160,4 @@ def test_a_worker_killed_mid_handler_leaves_the_effect_to_happen_exactly_once(st
             return Delivery.objects.filter(subscriber="probe.slow", status="succeeded").exists()
 
         wait_until(done, timeout=90, message="the delivery to succeed after the kill")
-    assert Record.objects.filter(subscriber="probe.slow").count() == 1
+    assert succeeded_once().task_id != killed  # a new message, sent by the watchdog

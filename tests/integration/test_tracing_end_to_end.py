@@ -18,7 +18,16 @@ from events.models import Command, Event
 from orders import gateway
 from orders.models import Payment, Return
 from tests.factories import make_user, order_body
-from tests.processes import BIN, ROOT, Relay, Web, Worker, clear_broker, process_env, wait_until
+from tests.processes import (
+    BIN,
+    ROOT,
+    Relay,
+    WebServer,
+    Worker,
+    clear_broker,
+    process_env,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +39,7 @@ TRACED = {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json", "EVENTS_PUBLISH_ON_COMMIT":
 def system(django_db_blocker):  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock():
         clear_broker()
-        processes = [Worker(env=TRACED), Relay(env=TRACED), Web(env=TRACED)]
+        processes = [Worker(env=TRACED), Relay(env=TRACED), WebServer(env=TRACED)]
         try:
             for process in processes:
                 process.start()
