@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -13,9 +13,15 @@ class EventsConfig(AppConfig):
         # Imported once the models are: checks register themselves, and the engine's tasks
         # must be known in every process that sends them by name (web, relay, beat), not
         # only in the workers.
-        from . import checks, schedules, tasks  # noqa: F401
+        from . import checks, instruments, schedules, tasks  # noqa: F401
+        from .models import WorkflowRun
 
         # Each installed app declares its event types, subscribers, projections and
         # workflows in modules of these names; importing them fills the registries.
         autodiscover_modules("events", "subscribers", "projections", "workflows")
         post_migrate.connect(schedules.register_periodic_tasks, sender=self)
+        # Every move of the engine saves a run's new status: its start and its end are
+        # counted for Prometheus there, once the save commits.
+        post_save.connect(
+            instruments.workflow_run_saved, sender=WorkflowRun, dispatch_uid="events.run_metrics"
+        )

@@ -14,7 +14,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 from django.utils import timezone
 
-from .. import types
+from .. import instruments, types
 from ..conf import events_settings
 from ..context import current_cause
 from ..models import AggregateStream, Event, OutboxEvent
@@ -113,6 +113,7 @@ def event_emit(
     event.sequence = _store(event, conn)
     event._state.adding = False
     event._state.db = conn.alias
+    instruments.event_emitted(event.type)
     # Fast path: publish as soon as the transaction commits. If that fails (broker down,
     # process killed), the row stays pending and the relay or the sweeper publishes it.
     if events_settings.PUBLISH_ON_COMMIT:
