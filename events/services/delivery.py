@@ -101,6 +101,7 @@ def delivery_run(
 def _run(
     sub: subscriptions.Subscriber, event_id: uuid.UUID | str, this_try: DeliveryTry
 ) -> DeliveryOutcome:
+    """The try itself; :func:`delivery_run` counts what it came to."""
     subscriber = sub.name
     try:
         with transaction.atomic():

@@ -22,9 +22,16 @@ from rest_framework.authtoken.models import Token
 
 from events.models import Delivery, Event, WorkflowRun
 from tests.factories import order_body
-from tests.processes import BIN, ROOT, Worker, clear_broker, process_env, wait_until
+from tests.processes import (
+    BIN,
+    ROOT,
+    Worker,
+    clear_broker,
+    free_port,
+    process_env,
+    wait_until,
+)
 from tests.prometheus import Prometheus, dashboard_queries, promtool
-from tests.smoke.conftest import free_port
 
 pytestmark = [
     pytest.mark.integration,
