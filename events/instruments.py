@@ -24,17 +24,20 @@ PUBLISH_BATCH = Histogram(
     buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
 HANDLED = Counter(
-    "events_handled_total", "Deliveries handled successfully, by type and subscriber.",
+    "events_handled_total",
+    "Deliveries handled successfully, by type and subscriber.",
     ["type", "subscriber"],
-)  # fmt: skip
+)
 FAILED = Counter(
-    "events_failed_total", "Failed tries of a delivery, by type and subscriber.",
+    "events_failed_total",
+    "Failed tries of a delivery, by type and subscriber.",
     ["type", "subscriber"],
-)  # fmt: skip
+)
 DEAD_LETTERED = Counter(
-    "events_dead_lettered_total", "Deliveries given up and dead-lettered.",
+    "events_dead_lettered_total",
+    "Deliveries given up and dead-lettered.",
     ["type", "subscriber"],
-)  # fmt: skip
+)
 DELIVERY_SECONDS = Histogram(
     "events_delivery_duration_seconds",
     "Time of one try of a delivery (handler and bookkeeping), by subscriber and result.",
