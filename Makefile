@@ -23,7 +23,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fulfillment
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install browser migrate run test test-embedded test-services test-redis lint format bench clean
+.PHONY: help install browser migrate run test test-embedded test-services test-redis test-prometheus lint format bench clean
 
 help:
 	@echo "make run    start the whole system (web, worker, beat, flower) on SQLite + filesystem broker"
@@ -70,7 +70,11 @@ run: migrate
 	@echo ""
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho start -f Procfile
+	@# Every process writes its metrics here (prometheus-client's multiprocess mode) and
+	@# /metrics serves their sum: emptied at each start, so no old run's values count.
+	rm -rf var/metrics && mkdir -p var/metrics
+	PROMETHEUS_MULTIPROC_DIR=$(abspath var/metrics) PATH=$(abspath $(BIN)):$$PATH \
+	  $(BIN)/honcho start -f Procfile
 
 lint: install
 	$(BIN)/ruff check .
@@ -80,9 +84,11 @@ lint: install
 
 test: install browser lint test-embedded test-services test-redis
 
+# The tests marked `prometheus` (a real Prometheus scraping live processes) run once, in
+# the PostgreSQL + RabbitMQ pass: what they check does not depend on the broker.
 test-embedded: install
 	@echo "== Test suite on the embedded default (SQLite + filesystem broker)"
-	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m "not prometheus"
 
 test-services: install
 	@echo "== Test suite on PostgreSQL + RabbitMQ"
@@ -92,7 +98,12 @@ test-services: install
 test-redis: install
 	@echo "== Test suite on PostgreSQL + Redis"
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
-	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest
+	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not prometheus"
+
+test-prometheus: install
+	@echo "== Live Prometheus tests on PostgreSQL + RabbitMQ"
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m prometheus
 
 # Benchmarks on PostgreSQL + RabbitMQ at 127.0.0.1 by default; flags through BENCH_ARGS,
 # e.g. make bench BENCH_ARGS="--backend embedded --events 500" (see bench/README.md).

@@ -9,7 +9,10 @@ from celery.signals import setup_logging, task_postrun, worker_init
 from django.conf import settings
 from django.db import close_old_connections
 
-from . import broker  # also registers the multi-process-safe filesystem transport
+from . import (
+    broker,  # also registers the multi-process-safe filesystem transport
+    process_metrics,  # noqa: F401  (task retries, the workers' metrics exporter)
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 

@@ -5,12 +5,11 @@ from collections.abc import Callable
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-
-from events.metrics import EventsCollector
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from .availability import RETRY_AFTER_SECONDS, close_lost_connections
 from .celery import app
+from .metrics import check_access, exposition
 
 
 @require_GET
@@ -54,10 +53,16 @@ def _ping_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-_registry = CollectorRegistry()
-_registry.register(EventsCollector())
-
-
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of this host's processes and of the tables, to allowed scrapers."""
+    denial = check_access(
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        authorization=request.headers.get("Authorization", ""),
+    )
+    if denial is not None:
+        response = HttpResponse(denial.reason, status=denial.status, content_type="text/plain")
+        if denial.status == 401:
+            response["WWW-Authenticate"] = "Bearer"
+        return response
+    return HttpResponse(exposition(with_tables=True), content_type=CONTENT_TYPE_LATEST)

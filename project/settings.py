@@ -11,6 +11,7 @@ middleware).
 """
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -58,7 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: everything after it, and what the request causes, runs under its request id.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Next: everything after it, and what the request causes, runs under its request id.
     "events.middleware.RequestTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.middleware.StaticFilesMiddleware",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -261,6 +264,56 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes every database connection around every task unless told to
 # reuse them: a new PostgreSQL connection per task would cost more than many tasks do.
 CELERY_DB_REUSE_MAX = 200
+
+# --- Metrics (docs/observability.md) ----------------------------------------------------
+
+# prometheus-client's multiprocess mode is on when PROMETHEUS_MULTIPROC_DIR names an
+# existing folder (`make run` and docker-compose.yml set it; prometheus-client reads it):
+# every process of the host writes its values there, and /metrics (or the exporter of a
+# worker or relay, on METRICS_EXPORTER_PORT) serves their sum.
+METRICS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if METRICS_MULTIPROC_DIR and not Path(METRICS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR must name an existing folder, got {METRICS_MULTIPROC_DIR!r}"
+    )
+METRICS_EXPORTER_PORT = env_int("METRICS_EXPORTER_PORT")
+METRICS_EXPORTER_HOST = os.environ.get("METRICS_EXPORTER_HOST", "127.0.0.1")
+if METRICS_EXPORTER_PORT and not METRICS_MULTIPROC_DIR:
+    raise ImproperlyConfigured(
+        "METRICS_EXPORTER_PORT needs PROMETHEUS_MULTIPROC_DIR: without it a worker's pool "
+        "processes keep their metrics to themselves."
+    )
+# Who may read the metrics: a client in these networks (loopback and private ones by
+# default: Prometheus beside the app) and, once METRICS_TOKEN is set, only with
+# `Authorization: Bearer <token>`.
+METRICS_ALLOWED_NETWORKS = env_list(
+    "METRICS_ALLOWED_NETWORKS",
+    "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+)
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS must list networks such as 10.0.0.0/8, got {_network!r}"
+        ) from None
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# django-prometheus: request latencies in seconds, up to a slow minute.
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    float("inf"),
+)
 
 # --- This product -----------------------------------------------------------------------
 

@@ -381,3 +381,105 @@ def test_a_fresh_checkout_gets_its_folders_from_what_uses_them(tmp_path):
     for folder in ("queue", "control", "processed"):
         assert (var_dir / "broker" / folder).is_dir(), folder
     assert (var_dir / "static").is_dir()
+
+
+# --- README -------------------------------------------------------------------------------
+
+
+def test_the_readme_configuration_table_lists_every_variable_the_settings_read():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :]
+    table = table[: table.index("\n## ")]
+
+    missing = {name for name in settings_env_names() if f"`{name}`" not in table}
+
+    assert not missing, f"README's configuration table lacks {sorted(missing)}"
+
+
+# --- metrics: Prometheus and Grafana in compose ----------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+
+
+def mounts(service: dict) -> dict[str, Path]:
+    """Container path -> host path of a service's bind mounts from this repository."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            found[target] = ROOT / source
+    return found
+
+
+def test_every_app_process_writes_its_metrics_to_a_folder_fresh_at_each_start():
+    for name, service in app_services().items():
+        folder = service["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert folder in service["tmpfs"], name
+
+
+def test_prometheus_scrapes_web_and_the_exporter_of_each_worker_and_relay():
+    services = compose()["services"]
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+
+    assert jobs["web"]["static_configs"][0]["targets"] == ["web:8000"]
+    assert "web" in services["web"]["environment"]["DJANGO_ALLOWED_HOSTS"]
+    for name in ("worker", "relay"):
+        environment = services[name]["environment"]
+        (lookup,) = jobs[name]["dns_sd_configs"]
+        assert lookup["names"] == [name]
+        assert str(lookup["port"]) == environment["METRICS_EXPORTER_PORT"]
+        assert environment["METRICS_EXPORTER_HOST"] == "0.0.0.0"
+    assert "METRICS_EXPORTER_PORT" not in services["web"]["environment"]  # /metrics instead
+    assert config["rule_files"] == ["alerts.yml"]
+
+
+def test_prometheus_and_grafana_are_provisioned_from_deploy():
+    services = compose()["services"]
+    prometheus = mounts(services["prometheus"])
+    assert prometheus["/etc/prometheus"] == DEPLOY / "prometheus"
+    assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"]["command"]
+
+    grafana = mounts(services["grafana"])
+    assert grafana["/etc/grafana/provisioning"] == DEPLOY / "grafana" / "provisioning"
+    assert grafana["/etc/grafana/dashboards"] == DEPLOY / "grafana" / "dashboards"
+    provisioning = DEPLOY / "grafana" / "provisioning"
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert (source["type"], source["url"], source["uid"]) == (
+        "prometheus",
+        "http://prometheus:9090",
+        "prometheus",
+    )
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "fulfillment.yml").read_text())[
+        "providers"
+    ]
+    assert provider["options"]["path"] == "/etc/grafana/dashboards"
+    assert (DEPLOY / "grafana" / "dashboards" / "fulfillment.json").is_file()
+    password = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    assert password.startswith("${GRAFANA_ADMIN_PASSWORD:?"), "no password baked in"
+
+
+def test_settings_refuse_an_exporter_port_without_a_multiprocess_folder(tmp_path):
+    result = run_python(SETUP, tmp_path, DJANGO_SECRET_KEY="s", METRICS_EXPORTER_PORT="9808")
+
+    assert result.returncode != 0
+    assert "METRICS_EXPORTER_PORT needs PROMETHEUS_MULTIPROC_DIR" in result.stderr
+
+
+def test_settings_refuse_a_multiprocess_folder_that_does_not_exist(tmp_path):
+    missing = str(tmp_path / "nowhere")
+
+    result = run_python(SETUP, tmp_path, DJANGO_SECRET_KEY="s", PROMETHEUS_MULTIPROC_DIR=missing)
+
+    assert result.returncode != 0
+    assert "PROMETHEUS_MULTIPROC_DIR must name an existing folder" in result.stderr
+
+
+def test_settings_refuse_a_metrics_network_that_is_not_one(tmp_path):
+    result = run_python(SETUP, tmp_path, DJANGO_SECRET_KEY="s", METRICS_ALLOWED_NETWORKS="lan")
+
+    assert result.returncode != 0
+    assert "METRICS_ALLOWED_NETWORKS must list networks" in result.stderr
+    assert "'lan'" in result.stderr

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .. import dispatch, subscriptions
+from .. import dispatch, instruments, subscriptions
 from ..conf import events_settings
 from ..context import caused_by
 from ..envelope import Envelope
@@ -39,6 +39,7 @@ class DeliveryResult(StrEnum):
 class DeliveryOutcome:
     status: DeliveryResult
     retry_in: float | None = None
+    event_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,10 @@ class DeliveryTry:
     clock: float
 
     def duration_ms(self) -> int:
-        return int((time.monotonic() - self.clock) * 1000)
+        return int(self.seconds() * 1000)
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.clock
 
 
 def deliveries_create(events: list[tuple[uuid.UUID, str]]) -> list[tuple[uuid.UUID, str]]:
@@ -83,6 +87,22 @@ def delivery_run(
     """
     sub = subscriptions.get(subscriber)
     this_try = DeliveryTry(task_id=task_id, started_at=timezone.now(), clock=time.monotonic())
+    outcome = _run(sub, event_id, this_try)
+    if outcome.status not in (DeliveryResult.WAITING, DeliveryResult.DUPLICATE):
+        instruments.delivery_tried(
+            event_type=outcome.event_type,
+            subscriber=sub.name,
+            result=outcome.status,
+            seconds=this_try.seconds(),
+        )
+    return outcome
+
+
+def _run(
+    sub: subscriptions.Subscriber, event_id: uuid.UUID | str, this_try: DeliveryTry
+) -> DeliveryOutcome:
+    """The try itself; :func:`delivery_run` counts what it came to."""
+    subscriber = sub.name
     try:
         with transaction.atomic():
             # The event comes in the same query; only the delivery row is locked.
@@ -104,7 +124,7 @@ def delivery_run(
                 sub.handler(Envelope.from_event(event))
             _record_success(delivery, this_try)
             _advance_cursor(cursor, sub.name, event)
-        return DeliveryOutcome(status=DeliveryResult.SUCCEEDED)
+        return DeliveryOutcome(status=DeliveryResult.SUCCEEDED, event_type=event.type)
     except Exception as exc:
         return delivery_record_failure(sub=sub, event_id=event_id, exc=exc, this_try=this_try)
 
@@ -252,8 +272,10 @@ def delivery_record_failure(
     error = f"{type(exc).__name__}: {exc}"
     tb = "".join(traceback.format_exception(exc))
     with transaction.atomic():
-        delivery, _ = Delivery.objects.select_for_update().get_or_create(
-            event_id=event_id, subscriber=sub.name
+        delivery, _ = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .get_or_create(event_id=event_id, subscriber=sub.name)
         )
         if delivery.status in SETTLED:
             return DeliveryOutcome(status=DeliveryResult.DUPLICATE)
@@ -279,7 +301,7 @@ def delivery_record_failure(
     logger.error(
         "%s gave up on %s after %s attempts: %s", sub.name, event_id, delivery.attempts, error
     )
-    return DeliveryOutcome(status=DeliveryResult.DEAD)
+    return DeliveryOutcome(status=DeliveryResult.DEAD, event_type=delivery.event.type)
 
 
 def _schedule_retry(delivery: Delivery, sub: subscriptions.Subscriber) -> DeliveryOutcome:
@@ -295,7 +317,9 @@ def _schedule_retry(delivery: Delivery, sub: subscriptions.Subscriber) -> Delive
         delivery.attempts,
         delivery.last_error,
     )
-    return DeliveryOutcome(status=DeliveryResult.FAILED, retry_in=delay)
+    return DeliveryOutcome(
+        status=DeliveryResult.FAILED, retry_in=delay, event_type=delivery.event.type
+    )
 
 
 def delivery_resume_stalled() -> int:

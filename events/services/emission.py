@@ -14,7 +14,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 from django.utils import timezone
 
-from .. import context, types
+from .. import context, instruments, types
 from ..conf import events_settings
 from ..models import AggregateStream, Command, Event, OutboxEvent
 from .relay import outbox_publish
@@ -118,6 +118,7 @@ def event_emit(
     event.sequence = _store(event, conn)
     event._state.adding = False
     event._state.db = conn.alias
+    instruments.event_emitted(event.type)
     # Fast path: publish as soon as the transaction commits. If that fails (broker down,
     # process killed), the row stays pending and the relay or the sweeper publishes it.
     if events_settings.PUBLISH_ON_COMMIT:

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import dispatch
+from .. import dispatch, instruments
 from ..conf import events_settings
 from ..context import caused_by
 from ..models import Event, OutboxEvent
@@ -64,6 +64,7 @@ def outbox_publish_round(
         event_ids = list(event_ids)
         if not event_ids:
             return PublishRound(0, refused=False)
+    refused = False
     with transaction.atomic():
         claimed = _claim(event_ids=event_ids, min_age_seconds=min_age_seconds, limit=limit)
         pairs = deliveries_create([(row.event_id, row.event_type) for row in claimed])
@@ -76,10 +77,21 @@ def outbox_publish_round(
             except Exception as exc:  # the broker refused or is unreachable
                 # The broker is down: the rest would fail the same way. Hand them back.
                 _unclaim(failed=row, rest=claimed[position + 1 :], exc=exc)
-                return PublishRound(position, refused=True)
+                claimed, refused = claimed[:position], True
+                break
         if recovered := [row.event_id for row in claimed if row.last_error]:
             OutboxEvent.objects.filter(event_id__in=recovered).update(last_error="")
-    return PublishRound(len(claimed), refused=False)
+    instruments.events_published(
+        [row.event_type for row in claimed], publisher=_publisher(event_ids, min_age_seconds)
+    )
+    return PublishRound(len(claimed), refused=refused)
+
+
+def _publisher(event_ids: list[uuid.UUID] | None, min_age_seconds: float) -> str:
+    """Who published, for the batch size metric: told by what the call asked for."""
+    if event_ids is not None:
+        return "after_commit"
+    return "sweeper" if min_age_seconds else "relay"
 
 
 class _Claimed(NamedTuple):

@@ -1,13 +1,15 @@
 """Declaring a step: a function becomes a named Celery task whose body is the engine's."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
 
+from .. import instruments
 from ..retry import countdown
 from .definition import RetryPolicy, StepFunction, StepSpec
-from .engine import step_execute
+from .engine import StepResult, step_execute
 from .registry import register_step
 
 
@@ -39,7 +41,12 @@ def step(
         register_step(spec)
 
         def run_step(self: Any, run_id: str, step: str, **trace: str) -> None:
+            started = time.monotonic()
             outcome = step_execute(run_id=run_id, step_name=step, task_id=self.request.id or "")
+            if outcome.status != StepResult.NOT_RUNNABLE:  # a duplicate message did nothing
+                instruments.step_tried(
+                    step=step, result=outcome.status, seconds=time.monotonic() - started
+                )
             if outcome.retry_in is not None:
                 raise self.retry(countdown=countdown(outcome.retry_in), max_retries=None)
 

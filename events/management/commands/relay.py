@@ -11,6 +11,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 from events.notify import Waiter, waiter
 from events.selectors import outbox_backlog
 from events.services.relay import outbox_publish_round
+from events.signals import relay_started, relay_stopped
 
 logger = logging.getLogger("events.relay")
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         # While the broker refuses, each poll offers it one row, not a whole batch: the
         # outage costs a one-row claim per interval, and the first success ends it.
         broker_down = False
+        relay_started.send(sender=self.__class__)
         logger.info("Relay started (interval %.2fs, batch %d)", interval, batch_size)
         try:
             while self._running:
@@ -79,6 +81,7 @@ class Command(BaseCommand):
                         break
                     self._wait(interval)
         finally:
+            relay_stopped.send(sender=self.__class__)
             self._close_waiter()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -5,6 +5,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from ... import instruments
 from ...models import StepRun, WorkflowRun
 from ..registry import get
 from .progress import in_flow, lock_run, step_context
@@ -38,6 +39,7 @@ def compensate_steps(run: WorkflowRun) -> None:
             step_run.status = StepRun.Status.SKIPPED
             step_run.waiting_for = ""
             step_run.save(update_fields=["status", "waiting_for"])
+    instruments.workflow_compensated(run.workflow)
 
 
 def workflow_compensate(*, run_id: uuid.UUID | str) -> WorkflowRun:
