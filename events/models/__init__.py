@@ -1,3 +1,4 @@
+from .bridges import BridgeCheckpoint, InboundDeadLetter, InboundEvent
 from .delivery import (
     DeadLetter,
     Delivery,
@@ -10,10 +11,13 @@ from .workflow import StepRun, WorkflowRun
 
 __all__ = [
     "AggregateStream",
+    "BridgeCheckpoint",
     "DeadLetter",
     "Delivery",
     "DeliveryAttempt",
     "Event",
+    "InboundDeadLetter",
+    "InboundEvent",
     "OutboxEvent",
     "ProjectionApplied",
     "StepRun",
