@@ -118,3 +118,58 @@ class Moto(Server):
 
     def command(self) -> list[str]:
         return [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
+
+
+class Command:
+    """A long-running ``manage.py`` command (a bridge, a consumer) on the test database."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.args = args
+        self.env = env
+        self.log_path = (
+            Path(settings.VAR_DIR) / "logs" / f"{'-'.join(args[:2])}-{uuid.uuid4().hex[:8]}.log"
+        )
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Command":
+        from tests.processes import ROOT, process_env
+
+        self.process = subprocess.Popen(
+            [str(BIN / "python"), "manage.py", *self.args],
+            cwd=ROOT,
+            env=process_env(LOG_LEVEL="INFO", **self.env),
+            stdout=self.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def running_log(self) -> str:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"manage.py {' '.join(self.args)} exited:\n{self.log()[-5000:]}")
+        return self.log()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 15) -> int:
+        """SIGTERM, and the exit code once it stopped (fails if it does not stop in time)."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            self.terminate()
+        except subprocess.TimeoutExpired:
+            self.kill()

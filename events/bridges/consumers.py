@@ -25,6 +25,7 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "enable.auto.commit": False,
     "auto.offset.reset": "earliest",
     "reconnect.backoff.max.ms": 1000,
+    "log_level": 2,  # as the producer's: failed reconnects are reported once, below
 }
 
 

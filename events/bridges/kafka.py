@@ -24,8 +24,11 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "acks": "all",
     "linger.ms": 5,
     # A message not acknowledged by then fails its batch, which is published again.
-    "message.timeout.ms": 30000,
+    "message.timeout.ms": 10000,
     "reconnect.backoff.max.ms": 1000,
+    # librdkafka logs every failed reconnect on stderr; the error callback below says it
+    # once per outage instead. Raise it through EVENTS["KAFKA"] to debug the client.
+    "log_level": 2,
 }
 CONNECT_TIMEOUT_SECONDS = 5.0
 
@@ -81,9 +84,7 @@ class KafkaPublisher:
 
     def _producer(self) -> Producer:
         if self.producer is None:
-            self.producer = Producer(
-                {**self.config, "error_cb": self.errors, "logger": logging.getLogger("librdkafka")}
-            )
+            self.producer = Producer({**self.config, "error_cb": self.errors})
         return self.producer
 
     def connect(self) -> None:

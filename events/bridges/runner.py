@@ -72,6 +72,7 @@ class BridgeRunner:
     def run(self) -> None:
         """Publish until ``stop`` is set."""
         if not self._connect():
+            logger.info("Bridge %s stopped before its broker answered", self.bridge.name)
             return
         logger.info(
             "Bridge %s started: publishing to %s", self.bridge.name, self.publisher.description
