@@ -30,10 +30,20 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
 
 
 class KafkaInbound:
-    def __init__(self, *, topics: list[str], group: str, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        *,
+        topics: list[str],
+        group: str,
+        stop: threading.Event,
+        options: dict[str, str] | None = None,
+    ) -> None:
         self.topics = topics
         self.stop = stop
-        self.config = {**CONSUMER_DEFAULTS, **client_config({"group.id": group})}
+        self.config = {
+            **CONSUMER_DEFAULTS,
+            **client_config({"group.id": group, **(options or {})}),
+        }
         self.description = f"Kafka at {self.config['bootstrap.servers']}"
         self.backoff = Backoff()
 

@@ -18,6 +18,13 @@ class Command(BaseCommand):
         kafka = sources.add_parser("kafka", help="Consume Kafka topics in a consumer group.")
         kafka.add_argument("--topic", action="append", required=True, help="Repeat for several.")
         kafka.add_argument("--group", default="fulfillment", help="Consumer group id.")
+        kafka.add_argument(
+            "--option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="A librdkafka consumer option, e.g. session.timeout.ms=10000 (repeatable).",
+        )
         sqs = sources.add_parser("sqs", help="Consume an SQS queue (name or URL).")
         sqs.add_argument("--queue", required=True)
         sqs.add_argument("--wait", type=int, default=5, help="Long-poll seconds (0-20).")
@@ -27,8 +34,16 @@ class Command(BaseCommand):
         if options["transport"] == "kafka":
             from events.bridges.consumers import KafkaInbound
 
+            pairs = [option.partition("=") for option in options["option"]]
+            if any(not key or not sep for key, sep, _ in pairs):
+                raise CommandError("--option takes KEY=VALUE, e.g. session.timeout.ms=10000.")
             try:
-                consumer = KafkaInbound(topics=options["topic"], group=options["group"], stop=stop)
+                consumer = KafkaInbound(
+                    topics=options["topic"],
+                    group=options["group"],
+                    stop=stop,
+                    options={key: value for key, _, value in pairs},
+                )
             except LookupError as exc:
                 raise CommandError(str(exc)) from None
             consumer.run()
