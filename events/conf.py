@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "CLOUDEVENTS_SOURCE": "/fulfillment",
     # How many events a bridge publishes at most per batch, and how often an idle one looks.
     "BRIDGE_BATCH_SIZE": 500,
-    "BRIDGE_POLL_SECONDS": 0.2,
+    "BRIDGE_POLL_SECONDS": 0.05,
     # An outbox id missing this long after a later one was stored belongs to a transaction
     # that rolled back or still runs: the bridge passes it over and publishes it if it comes.
     "BRIDGE_GAP_WAIT_SECONDS": 10.0,

@@ -44,9 +44,10 @@ class Server:
 
     name = "server"
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, log_dir: Path | None = None) -> None:
         self.port = port or free_port()
-        self.log_path = Path(settings.VAR_DIR) / "logs" / f"{self.name}-{uuid.uuid4().hex[:8]}.log"
+        log_dir = log_dir or Path(settings.VAR_DIR) / "logs"
+        self.log_path = log_dir / f"{self.name}-{uuid.uuid4().hex[:8]}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
 

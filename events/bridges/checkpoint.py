@@ -9,13 +9,14 @@ order: their emitters take turns on the aggregate's stream lock.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from ..conf import events_settings
-from ..models import BridgeCheckpoint, Event, OutboxEvent
+from ..models import BridgeCheckpoint, OutboxEvent
+from .cloudevents import STORED_FIELDS, StoredEvent
 from .config import BridgeConfig
 
 # Gaps remembered at most: older ones are forgotten (their transactions rolled back).
@@ -26,7 +27,7 @@ MAX_GAPS = 1000
 class Batch:
     """Events to publish, and where the checkpoint goes once the broker acknowledged them."""
 
-    events: list[Event]
+    events: list[StoredEvent]
     position: int
     gaps: list[int]
     start: int  # the position this batch was read from
@@ -43,35 +44,41 @@ def checkpoint_get(*, bridge: BridgeConfig) -> BridgeCheckpoint:
 
 def batch_read(*, bridge: BridgeConfig, checkpoint: BridgeCheckpoint) -> Batch:
     """The next events the bridge carries after its checkpoint, oldest first."""
-    rows = list(
-        OutboxEvent.objects.filter(pk__gt=checkpoint.position)
-        .select_related("event")
-        .order_by("pk")[: events_settings.BRIDGE_BATCH_SIZE]
+    rows = _rows(
+        OutboxEvent.objects.filter(pk__gt=checkpoint.position).order_by("pk")[
+            : events_settings.BRIDGE_BATCH_SIZE
+        ]
     )
-    late = (
-        list(OutboxEvent.objects.filter(pk__in=checkpoint.gaps).select_related("event"))
-        if checkpoint.gaps
-        else []
-    )
-    found_late = {row.pk for row in late}
+    late = _rows(OutboxEvent.objects.filter(pk__in=checkpoint.gaps)) if checkpoint.gaps else []
+    found_late = {pk for pk, _, _ in late}
     gaps = [pk for pk in checkpoint.gaps if pk not in found_late]
     position = checkpoint.position
-    taken: list[OutboxEvent] = []
+    taken: list[tuple[int, datetime, StoredEvent]] = []
     settled_before = timezone.now() - timedelta(seconds=events_settings.BRIDGE_GAP_WAIT_SECONDS)
     for row in rows:
-        if row.pk != position + 1:
-            if row.created_at > settled_before:
+        pk, created_at, _ = row
+        if pk != position + 1:
+            if created_at > settled_before:
                 break  # the missing ids may still commit: wait for them
-            gaps.extend(range(position + 1, row.pk))
+            gaps.extend(range(position + 1, pk))
         taken.append(row)
-        position = row.pk
-    events = [row.event for row in (*late, *taken) if bridge.carries(row.event.type)]
+        position = pk
+    events = [event for _, _, event in (*late, *taken) if bridge.carries(event.type)]
     return Batch(
         events=events,
         position=position,
         gaps=gaps[-MAX_GAPS:],
         start=checkpoint.position,
     )
+
+
+def _rows(outbox: QuerySet[OutboxEvent]) -> list[tuple[int, datetime, StoredEvent]]:
+    """(outbox id, stored at, event) of each row: plain values, no model instances."""
+    columns = ("pk", "created_at", *(f"event__{name}" for name in STORED_FIELDS))
+    return [
+        (pk, created_at, StoredEvent._make(values))
+        for pk, created_at, *values in outbox.values_list(*columns)
+    ]
 
 
 def checkpoint_advance(*, checkpoint: BridgeCheckpoint, batch: Batch) -> bool:

@@ -9,38 +9,67 @@ type catalog before anything is stored.
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from .. import types
 from ..conf import events_settings
-from ..envelope import Envelope
-from ..models import Event
 
 CONTENT_TYPE = "application/cloudevents+json"
 SPEC_VERSION = "1.0"
 REQUIRED = ("specversion", "id", "source", "type")
 
 
-def to_cloudevent(event: Event) -> dict[str, Any]:
+# The columns of ``events.Event`` a bridge reads, in StoredEvent's order.
+STORED_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "aggregate_type",
+    "aggregate_id",
+    "sequence",
+    "occurred_at",
+    "correlation_id",
+    "causation_id",
+    "payload",
+)
+
+
+class StoredEvent(NamedTuple):
+    """A stored event as a bridge reads it: its columns, without a model instance."""
+
+    id: uuid.UUID
+    type: str
+    version: int
+    aggregate_type: str
+    aggregate_id: str
+    sequence: int
+    occurred_at: datetime
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None
+    payload: dict[str, Any]
+
+
+def to_cloudevent(event: StoredEvent, *, source: str | None = None) -> dict[str, Any]:
     """The event, upcast to the latest version of its type, as a CloudEvent."""
-    envelope = Envelope.from_event(event)
+    version, payload = types.upcast(event.type, event.version, event.payload)
     cloudevent: dict[str, Any] = {
         "specversion": SPEC_VERSION,
-        "id": str(envelope.id),
-        "source": events_settings.CLOUDEVENTS_SOURCE,
-        "type": envelope.type,
-        "subject": envelope.aggregate_id,
-        "time": envelope.occurred_at.isoformat(),
+        "id": str(event.id),
+        "source": source or events_settings.CLOUDEVENTS_SOURCE,
+        "type": event.type,
+        "subject": event.aggregate_id,
+        "time": event.occurred_at.isoformat(),
         "datacontenttype": "application/json",
-        "data": envelope.payload,
-        "eventversion": envelope.version,
-        "aggregatetype": envelope.aggregate_type,
-        "aggregateid": envelope.aggregate_id,
-        "sequence": envelope.sequence,
-        "correlationid": str(envelope.correlation_id),
+        "data": payload,
+        "eventversion": version,
+        "aggregatetype": event.aggregate_type,
+        "aggregateid": event.aggregate_id,
+        "sequence": event.sequence,
+        "correlationid": str(event.correlation_id),
     }
-    if envelope.causation_id:
-        cloudevent["causationid"] = str(envelope.causation_id)
+    if event.causation_id:
+        cloudevent["causationid"] = str(event.causation_id)
     return cloudevent
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from ..conf import events_settings
-from ..models import Event
 from . import cloudevents
+from .cloudevents import StoredEvent
 from .config import BridgeConfig
 from .runner import Interrupted, PublishFailed, Unreachable
 
@@ -94,10 +94,10 @@ class KafkaPublisher:
             self.reset()
             raise Unreachable(f"{self.description} does not answer ({exc.args[0].str()})") from None
 
-    def topic(self, event: Event) -> str:
+    def topic(self, event: StoredEvent) -> str:
         return f"{self.bridge.options['topic_prefix']}{event.aggregate_type}"
 
-    def publish(self, events: list[Event], stop: threading.Event) -> None:
+    def publish(self, events: list[StoredEvent], stop: threading.Event) -> None:
         producer = self._producer()
         failures: list[str] = []
 
@@ -105,8 +105,9 @@ class KafkaPublisher:
             if error is not None:
                 failures.append(error.str())
 
+        source = events_settings.CLOUDEVENTS_SOURCE
         for event in events:
-            cloudevent = cloudevents.to_cloudevent(event)
+            cloudevent = cloudevents.to_cloudevent(event, source=source)
             self._produce(
                 producer,
                 topic=self.topic(event),

@@ -13,8 +13,9 @@ from typing import Protocol
 from django.db import DatabaseError, close_old_connections
 
 from ..conf import events_settings
-from ..models import BridgeCheckpoint, Event
+from ..models import BridgeCheckpoint
 from .checkpoint import batch_read, checkpoint_advance, checkpoint_get, checkpoint_record_error
+from .cloudevents import StoredEvent
 from .config import BridgeConfig
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Publisher(Protocol):
     def connect(self) -> None:
         """Check the broker answers; raise ``Unreachable`` if not."""
 
-    def publish(self, events: list[Event], stop: threading.Event) -> None:
+    def publish(self, events: list[StoredEvent], stop: threading.Event) -> None:
         """Publish in order and return once every message is acknowledged."""
 
     def reset(self) -> None:
@@ -129,7 +130,7 @@ class BridgeRunner:
         self.backoff.reset()
         return False
 
-    def _publish(self, checkpoint: BridgeCheckpoint, events: list[Event]) -> bool:
+    def _publish(self, checkpoint: BridgeCheckpoint, events: list[StoredEvent]) -> bool:
         try:
             self.publisher.publish(events, self.stop)
             return True

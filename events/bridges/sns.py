@@ -15,8 +15,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..conf import events_settings
-from ..models import Event
 from . import cloudevents
+from .cloudevents import StoredEvent
 from .config import BridgeConfig
 from .runner import Interrupted, PublishFailed, Unreachable
 
@@ -36,7 +36,7 @@ def message_attributes(cloudevent: dict[str, Any]) -> dict[str, dict[str, str]]:
     return {name: {"DataType": "String", "StringValue": value} for name, value in fields.items()}
 
 
-def _chunks(events: list[Event]) -> Iterator[list[Event]]:
+def _chunks(events: list[StoredEvent]) -> Iterator[list[StoredEvent]]:
     for start in range(0, len(events), BATCH):
         yield events[start : start + BATCH]
 
@@ -54,7 +54,7 @@ class SnsPublisher:
         except (BotoCoreError, ClientError) as exc:
             raise Unreachable(f"{self.description} does not answer ({exc})") from None
 
-    def entry(self, index: int, event: Event) -> dict[str, Any]:
+    def entry(self, index: int, event: StoredEvent) -> dict[str, Any]:
         cloudevent = cloudevents.to_cloudevent(event)
         entry = {
             "Id": str(index),
@@ -66,7 +66,7 @@ class SnsPublisher:
             entry["MessageDeduplicationId"] = str(event.id)
         return entry
 
-    def publish(self, events: list[Event], stop: threading.Event) -> None:
+    def publish(self, events: list[StoredEvent], stop: threading.Event) -> None:
         for chunk in _chunks(events):
             if stop.is_set():
                 raise Interrupted
