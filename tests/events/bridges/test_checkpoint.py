@@ -19,7 +19,9 @@ KAFKA = {"name": "kafka", "transport": "kafka", "event_types": "*"}
 
 @pytest.fixture
 def bridge(settings, no_fast_path) -> config.BridgeConfig:  # type: ignore[no-untyped-def]
-    settings.EVENTS = {**settings.EVENTS, "BRIDGES": [KAFKA]}
+    # Outbox ids of earlier tests' rolled-back rows leave gaps (on PostgreSQL): not waited
+    # for here, but in the test of gaps.
+    settings.EVENTS = {**settings.EVENTS, "BRIDGES": [KAFKA], "BRIDGE_GAP_WAIT_SECONDS": 0}
     return config.get("kafka")
 
 
@@ -42,6 +44,7 @@ def test_a_bridge_carries_only_its_event_types_but_moves_past_the_others(setting
     settings.EVENTS = {
         **settings.EVENTS,
         "BRIDGES": [{**KAFKA, "event_types": ["probe.slow"]}],
+        "BRIDGE_GAP_WAIT_SECONDS": 0,
     }
     bridge = config.get("kafka")
     emit_ticks("a", 2)
@@ -61,6 +64,9 @@ def test_a_gap_is_waited_for_then_passed_over_and_its_event_published_when_it_co
     row_pk, created_at = row.pk, row.created_at
     row.delete()  # as if its transaction had not committed yet
     checkpoint = checkpoint_get(bridge=bridge)
+    checkpoint.position = OutboxEvent.objects.get(event=first).pk - 1
+    checkpoint.save()
+    settings.EVENTS = {**settings.EVENTS, "BRIDGE_GAP_WAIT_SECONDS": 10}
 
     waiting = batch_read(bridge=bridge, checkpoint=checkpoint)
     assert [e.id for e in waiting.events] == [first.id]

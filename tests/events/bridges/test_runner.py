@@ -42,6 +42,7 @@ def runner(settings, no_fast_path) -> BridgeRunner:  # type: ignore[no-untyped-d
         **settings.EVENTS,
         "BRIDGES": [{"name": "kafka", "transport": "kafka"}],
         "BRIDGE_RETRY_SECONDS": 0.01,
+        "BRIDGE_GAP_WAIT_SECONDS": 0,
     }
     return BridgeRunner(config.get("kafka"), RecordingPublisher(), threading.Event())
 
