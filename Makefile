@@ -71,12 +71,16 @@ run: migrate
 	@echo ""
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES)
+	@mkdir -p var
+	@{ cat Procfile; $(BRIDGE_PROCESSES) } > var/Procfile.run
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho start -f var/Procfile.run -d .
 
-# The bridges run only when configured: the Kafka one with KAFKA_BOOTSTRAP_SERVERS, the SNS
-# one with EVENTS_SNS_TOPIC_ARN (and AWS_ENDPOINT_URL for a local endpoint).
-RUN_PROCESSES = web worker beat flower relay \
-	$(if $(KAFKA_BOOTSTRAP_SERVERS),bridge-kafka) $(if $(EVENTS_SNS_TOPIC_ARN),bridge-sns)
+# The Procfile's processes, and the bridges that are configured: the Kafka one with
+# KAFKA_BOOTSTRAP_SERVERS, the SNS one with EVENTS_SNS_TOPIC_ARN (and AWS_ENDPOINT_URL for a
+# local endpoint such as moto or LocalStack).
+BRIDGE_PROCESSES = \
+	$(if $(KAFKA_BOOTSTRAP_SERVERS),echo "bridge-kafka: python manage.py bridge kafka";) \
+	$(if $(EVENTS_SNS_TOPIC_ARN),echo "bridge-sns: python manage.py bridge sns";)
 
 lint: install
 	$(BIN)/ruff check .

@@ -14,11 +14,8 @@ pytestmark = [pytest.mark.bridges, pytest.mark.django_db(transaction=True)]
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def test_events_reach_a_fifo_topic_grouped_by_aggregate_with_the_envelope_as_attributes(
-    moto, commands, no_fast_path
-):
-    client = {"endpoint_url": moto.endpoint, "region_name": "us-east-1", **CREDENTIALS}
-    sns, sqs = boto3.client("sns", **client), boto3.client("sqs", **client)
+def fifo_topic_into_queue(sns, sqs) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A FIFO topic delivering raw messages to a FIFO queue: (topic ARN, queue URL)."""
     topic = sns.create_topic(
         Name="events.fifo",
         Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "false"},
@@ -33,6 +30,15 @@ def test_events_reach_a_fifo_topic_grouped_by_aggregate_with_the_envelope_as_att
         Endpoint=queue_arn,
         Attributes={"RawMessageDelivery": "true"},
     )
+    return topic, queue_url
+
+
+def test_events_reach_a_fifo_topic_grouped_by_aggregate_with_the_envelope_as_attributes(
+    moto, commands, no_fast_path
+):
+    client = {"endpoint_url": moto.endpoint, "region_name": "us-east-1", **CREDENTIALS}
+    sns, sqs = boto3.client("sns", **client), boto3.client("sqs", **client)
+    topic, queue_url = fifo_topic_into_queue(sns, sqs)
     events = emit_ticks("a", 4) + emit_ticks("b", 3)
 
     bridge = commands(
