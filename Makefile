@@ -23,13 +23,14 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fulfillment
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install browser migrate run test test-embedded test-services test-redis test-prometheus lint format bench clean
+.PHONY: help install browser migrate run test test-embedded test-services test-redis test-prometheus test-bridges lint format bench bench-bridges clean
 
 help:
 	@echo "make run    start the whole system (web, worker, beat, flower) on SQLite + filesystem broker"
 	@echo "make test   run the whole test suite (embedded default, PostgreSQL + RabbitMQ, PostgreSQL + Redis)"
 	@echo "make lint   ruff, import contracts, migrations check"
 	@echo "make bench  run the benchmarks under bench/"
+	@echo "make bench-bridges [QUICK=1]  the Kafka bridge against raw confluent-kafka, on tansu"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -73,8 +74,16 @@ run: migrate
 	@# Every process writes its metrics here (prometheus-client's multiprocess mode) and
 	@# /metrics serves their sum: emptied at each start, so no old run's values count.
 	rm -rf var/metrics && mkdir -p var/metrics
+	@{ cat Procfile; $(BRIDGE_PROCESSES) } > var/Procfile.run
 	PROMETHEUS_MULTIPROC_DIR=$(abspath var/metrics) PATH=$(abspath $(BIN)):$$PATH \
-	  $(BIN)/honcho start -f Procfile
+	  $(BIN)/honcho start -f var/Procfile.run -d .
+
+# The Procfile's processes, and the bridges that are configured: the Kafka one with
+# KAFKA_BOOTSTRAP_SERVERS, the SNS one with EVENTS_SNS_TOPIC_ARN (and AWS_ENDPOINT_URL for a
+# local endpoint such as moto or LocalStack).
+BRIDGE_PROCESSES = \
+	$(if $(KAFKA_BOOTSTRAP_SERVERS),echo "bridge-kafka: python manage.py bridge kafka";) \
+	$(if $(EVENTS_SNS_TOPIC_ARN),echo "bridge-sns: python manage.py bridge sns";)
 
 lint: install
 	$(BIN)/ruff check .
@@ -85,7 +94,9 @@ lint: install
 test: install browser lint test-embedded test-services test-redis
 
 # The tests marked `prometheus` (a real Prometheus scraping live processes) run once, in
-# the PostgreSQL + RabbitMQ pass: what they check does not depend on the broker.
+# the PostgreSQL + RabbitMQ pass: what they check does not depend on the broker. Tests
+# marked `bridges` start their own tansu (Kafka) and moto (AWS) processes and do not
+# depend on the database and broker setup: they run in the embedded pass only.
 test-embedded: install
 	@echo "== Test suite on the embedded default (SQLite + filesystem broker)"
 	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m "not prometheus"
@@ -93,23 +104,32 @@ test-embedded: install
 test-services: install
 	@echo "== Test suite on PostgreSQL + RabbitMQ"
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest
+	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not bridges"
 
 test-redis: install
 	@echo "== Test suite on PostgreSQL + Redis"
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
-	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not prometheus"
+	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not prometheus and not bridges"
 
 test-prometheus: install
 	@echo "== Live Prometheus tests on PostgreSQL + RabbitMQ"
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m prometheus
 
+test-bridges: install
+	@echo "== Bridge tests (tansu, moto) on the embedded default"
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m bridges
+
 # Benchmarks on PostgreSQL + RabbitMQ at 127.0.0.1 by default; flags through BENCH_ARGS,
 # e.g. make bench BENCH_ARGS="--backend embedded --events 500" (see bench/README.md).
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The Kafka bridge's events/s against raw confluent-kafka produce of the same messages, and
+# the lag from commit to Kafka (p50/p99), on a tansu it starts. QUICK=1 is CI's short run.
+bench-bridges: install
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python bench/bridges.py $(if $(QUICK),--quick)
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -2,7 +2,7 @@
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, types
+from .bridges.selectors import bridge_states
 from .models import Event, WorkflowRun
 from .serializers import (
     DeadLetterSerializer,
@@ -123,4 +124,30 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return self._resolve(request, dead_letter_discard)
 
 
-__all__ = ["DeadLetterViewSet", "EventTypeListApi", "EventViewSet", "WorkflowRunViewSet"]
+class BridgeListApi(APIView):
+    """Every outbound bridge: paused or not, and its lag (events behind the store's head)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        transport = serializers.CharField()
+        paused = serializers.BooleanField()
+        position = serializers.IntegerField(help_text="Last outbox id acknowledged.")
+        lag = serializers.IntegerField(help_text="Events carried but not yet acknowledged.")
+        published = serializers.IntegerField()
+        last_published_at = serializers.DateTimeField(allow_null=True)
+        last_error = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(bridge_states(), many=True).data)
+
+
+__all__ = [
+    "BridgeListApi",
+    "DeadLetterViewSet",
+    "EventTypeListApi",
+    "EventViewSet",
+    "WorkflowRunViewSet",
+]

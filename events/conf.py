@@ -32,6 +32,27 @@ DEFAULTS: dict[str, Any] = {
     "TIMER_INTERVAL_SECONDS": 5,
     # Link template to a task in Flower, shown in the admin ("" hides the links).
     "FLOWER_TASK_URL": "",
+    # Outbound bridges to outside brokers: a list of dicts, each with a "name", a
+    # "transport" ("kafka" or "sns"), the "event_types" it carries (a list, or "*") and
+    # the transport's own keys (see events/bridges/config.py).
+    "BRIDGES": [],
+    # librdkafka options shared by the Kafka bridge and consumer ("bootstrap.servers", ...).
+    "KAFKA": {},
+    # boto3 client options shared by the SNS bridge and the SQS consumer
+    # ("region_name", "endpoint_url", ...).
+    "AWS": {},
+    # The CloudEvents "source" of the events this project publishes.
+    "CLOUDEVENTS_SOURCE": "/fulfillment",
+    # How many events a bridge publishes at most per batch, and how often an idle one looks.
+    "BRIDGE_BATCH_SIZE": 500,
+    "BRIDGE_POLL_SECONDS": 0.05,
+    # An outbox id missing this long after a later one was stored belongs to a transaction
+    # that rolled back or still runs: the bridge passes it over and publishes it if it comes.
+    "BRIDGE_GAP_WAIT_SECONDS": 10.0,
+    # A bridge or consumer that cannot reach its broker tries again after this many seconds,
+    # doubling up to the maximum.
+    "BRIDGE_RETRY_SECONDS": 1.0,
+    "BRIDGE_MAX_RETRY_SECONDS": 30.0,
 }
 
 

@@ -6,7 +6,8 @@ from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .models import DeadLetter, Delivery, WorkflowRun
+from .bridges.selectors import bridge_states
+from .models import DeadLetter, Delivery, InboundDeadLetter, WorkflowRun
 from .selectors import outbox_backlog
 
 
@@ -40,3 +41,20 @@ class EventsCollector(Collector):
         for row in WorkflowRun.objects.values("workflow", "status").annotate(n=Count("pk")):
             runs.add_metric([row["workflow"], row["status"]], row["n"])
         yield runs
+        yield from self.collect_bridges()
+
+    def collect_bridges(self) -> Iterator[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "events_bridge_lag", "Events a bridge carries not yet acknowledged.", labels=["bridge"]
+        )
+        paused = GaugeMetricFamily("events_bridge_paused", "1 if paused.", labels=["bridge"])
+        for state in bridge_states():
+            lag.add_metric([state.name], state.lag)
+            paused.add_metric([state.name], int(state.paused))
+        yield lag
+        yield paused
+        yield GaugeMetricFamily(
+            "events_inbound_dead_letters",
+            "Inbound messages refused (kept with the reason).",
+            value=InboundDeadLetter.objects.count(),
+        )

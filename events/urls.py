@@ -10,5 +10,6 @@ router.register("dead-letters", api.DeadLetterViewSet, basename="dead-letter")
 
 urlpatterns = [
     path("event-types/", api.EventTypeListApi.as_view(), name="event-type-list"),
+    path("bridges/", api.BridgeListApi.as_view(), name="bridge-list"),
     *router.urls,
 ]

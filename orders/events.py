@@ -94,6 +94,16 @@ register(
     ),
 )
 register(
+    "shipment.delivered",
+    aggregate_type=ORDER,
+    description="The carrier delivered the parcel (sent in by the carrier or the warehouse, "
+    "e.g. over Kafka): a shipped order is fulfilled.",
+    schema=_schema(
+        {},
+        {"tracking_number": {"type": "string"}, "delivered_at": {"type": "string"}},
+    ),
+)
+register(
     "order.fulfilled",
     aggregate_type=ORDER,
     description="The order was paid, shipped and confirmed; what was sold, for how much.",

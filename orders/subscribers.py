@@ -5,6 +5,7 @@ from events.subscriptions import subscriber
 from events.workflows import workflow_start
 
 from .models import Order
+from .services import shipment_mark_delivered
 from .workflows import fulfillment
 
 
@@ -20,3 +21,9 @@ def start_fulfillment(event: Envelope) -> None:
         input={"order_id": order_id, "event_id": str(event.id)},
         correlation_id=event.correlation_id,
     )
+
+
+@subscriber("orders.complete_on_delivery", events=["shipment.delivered"])
+def complete_on_delivery(event: Envelope) -> None:
+    """The carrier's word that the parcel arrived fulfills the shipped order."""
+    shipment_mark_delivered(order_id=event.payload["order_id"])

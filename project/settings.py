@@ -207,6 +207,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------------
 
+# Amazon: the region and, for a local stand-in (moto, LocalStack), its endpoint. boto3
+# reads the credentials itself (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or a role).
+AWS_REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL", "")
+SQS_VISIBILITY_TIMEOUT_SECONDS = 3600
+
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
@@ -232,6 +238,20 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "unacked_restore_interval": min(60.0, max(1.0, _visibility_timeout / 10)),
         "unacked_restore_throttle": 1,
     }
+elif CELERY_BROKER_URL.startswith("sqs://"):
+    # Amazon SQS (kombu's transport; credentials from the URL or boto3's usual chain). A
+    # received message is hidden for the visibility timeout and handed out again after it:
+    # it must outlast the longest task (its hard time limit) and the longest countdown a
+    # retry waits (a worker holds a countdown's message unacknowledged), or a task runs twice.
+    # SQS has no fanout: remote control and task events (Flower) are off.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "region": AWS_REGION,
+        "visibility_timeout": SQS_VISIBILITY_TIMEOUT_SECONDS,
+        "polling_interval": 0.5,
+        "wait_time_seconds": 1,
+        "is_secure": not AWS_ENDPOINT_URL.startswith("http://"),
+    }
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     # Publisher confirms: a publish returns only once RabbitMQ has taken the message, so
     # the relay marks an outbox row published only when it really is.
@@ -256,7 +276,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
-CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_WORKER_SEND_TASK_EVENTS = not CELERY_BROKER_URL.startswith("sqs://")
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -326,6 +346,26 @@ PAYMENTS_WEBHOOK_SECRET = (
     or hashlib.sha256(f"payments-webhook:{SECRET_KEY}".encode()).hexdigest()
 )
 
+# Bridges to outside brokers (events/bridges/): the Kafka bridge runs when
+# KAFKA_BOOTSTRAP_SERVERS is set, the SNS bridge when EVENTS_SNS_TOPIC_ARN is. Each
+# carries every event type; events go to the topic KAFKA_TOPIC_PREFIX + aggregate type.
+KAFKA_BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+EVENTS_SNS_TOPIC_ARN = os.environ.get("EVENTS_SNS_TOPIC_ARN", "")
+_bridges = []
+if KAFKA_BOOTSTRAP_SERVERS:
+    _bridges.append(
+        {
+            "name": "kafka",
+            "transport": "kafka",
+            "event_types": "*",
+            "topic_prefix": os.environ.get("KAFKA_TOPIC_PREFIX", "events."),
+        }
+    )
+if EVENTS_SNS_TOPIC_ARN:
+    _bridges.append(
+        {"name": "sns", "transport": "sns", "event_types": "*", "topic_arn": EVENTS_SNS_TOPIC_ARN}
+    )
+
 EVENTS = {
     # Outbox rows older than this are republished by the sweeper (the fast path failed).
     "SWEEP_AFTER_SECONDS": 10,
@@ -338,6 +378,12 @@ EVENTS = {
     # redeliver a killed worker's messages themselves (late acks); the filesystem broker
     # cannot, and there the watchdog is what brings them back.
     "WATCHDOG_ENABLED": env_bool("EVENTS_WATCHDOG_ENABLED", default=True),
+    "BRIDGES": _bridges,
+    "KAFKA": {"bootstrap.servers": KAFKA_BOOTSTRAP_SERVERS} if KAFKA_BOOTSTRAP_SERVERS else {},
+    "AWS": {
+        "region_name": AWS_REGION,
+        **({"endpoint_url": AWS_ENDPOINT_URL} if AWS_ENDPOINT_URL else {}),
+    },
 }
 
 # The order domain's settings: orders/conf.py holds their defaults and says what each

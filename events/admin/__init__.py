@@ -4,7 +4,7 @@ One module per area, like ``events.models``. The read-only bases and link helper
 ``base`` are shared with the domain apps' admins, and importable from here.
 """
 
-from . import delivery, store, workflows
+from . import bridges, delivery, store, workflows
 from .base import (
     EMPTY,
     ReadOnlyAdmin,
@@ -26,6 +26,7 @@ __all__ = [
     "ReadOnlyInline",
     "act_on_each",
     "admin_url",
+    "bridges",
     "change_link",
     "changelist_link",
     "delivery",

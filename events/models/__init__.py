@@ -1,3 +1,4 @@
+from .bridges import BridgeCheckpoint, InboundDeadLetter, InboundEvent
 from .commands import Command
 from .delivery import (
     DeadLetter,
@@ -11,11 +12,14 @@ from .workflow import StepRun, WorkflowRun
 
 __all__ = [
     "AggregateStream",
+    "BridgeCheckpoint",
     "Command",
     "DeadLetter",
     "Delivery",
     "DeliveryAttempt",
     "Event",
+    "InboundDeadLetter",
+    "InboundEvent",
     "OutboxEvent",
     "ProjectionApplied",
     "StepRun",

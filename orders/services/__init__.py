@@ -19,7 +19,7 @@ from .returns import (
     return_request,
     return_restock,
 )
-from .shipments import shipment_create
+from .shipments import shipment_create, shipment_mark_delivered
 from .stock import stock_release, stock_reserve
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "return_request",
     "return_restock",
     "shipment_create",
+    "shipment_mark_delivered",
     "stock_release",
     "stock_reserve",
 ]

@@ -7,6 +7,7 @@ from events.services import event_emit
 from .. import carrier
 from ..models import Order, Shipment
 from .exceptions import OrderNotActive
+from .lifecycle import order_complete
 from .locks import order_lock
 
 
@@ -47,3 +48,12 @@ def _record_shipment(*, order_id: int, tracking_number: str) -> Shipment:
             },
         )
     return shipment
+
+
+def shipment_mark_delivered(*, order_id: int) -> Order:
+    """The parcel reached the customer: a shipped order is fulfilled.
+
+    Once: an order already fulfilled stays as it is. One not shipped (yet, or ever)
+    raises ``OrderNotActive``, and the delivery is retried, then dead-lettered.
+    """
+    return order_complete(order_id=order_id)

@@ -1,5 +1,6 @@
 """Fixtures of the admin tests: the rows the pages and actions are checked on."""
 
+import json
 import uuid
 from types import SimpleNamespace
 
@@ -12,9 +13,11 @@ from django_celery_results.models import GroupResult, TaskResult
 from rest_framework.authtoken.models import Token
 
 from events import dispatch
+from events.bridges.checkpoint import bridge_pause
+from events.bridges.inbound import InboundMessage, inbound_receive
 from events.context import Cause, bound
 from events.envelope import Envelope
-from events.models import DeadLetter, StepRun, WorkflowRun
+from events.models import DeadLetter, InboundEvent, StepRun, WorkflowRun
 from events.services import delivery_run, event_emit, outbox_publish
 from events.workflows.engine import step_execute, workflow_compensate
 from notifications.models import WebhookSubscription
@@ -114,6 +117,23 @@ def world(customer, catalog, staff, broker):  # type: ignore[no-untyped-def]
         number=1, started_at=timezone.now(), duration_ms=30, status_code=500, error="HTTP 500"
     )
 
+    # The bridges: a paused one, an event taken in from Kafka, a message refused.
+    bridge_pause(name="kafka")
+    tick = {
+        "specversion": "1.0",
+        "id": "tick-1",
+        "source": "/probe",
+        "type": "probe.tick",
+        "subject": "inbound",
+        "data": {"n": 1},
+    }
+    for body in (json.dumps(tick).encode(), b"{not json"):
+        inbound_receive(
+            message=InboundMessage(
+                transport="kafka", channel="warehouse", reference="0:1", body=body
+            )
+        )
+
     return SimpleNamespace(
         fulfilled=fulfilled,
         cancelled=cancelled,
@@ -124,4 +144,5 @@ def world(customer, catalog, staff, broker):  # type: ignore[no-untyped-def]
         ret=ret,
         dead_letter=dead_letter,
         poison=poison,
+        inbound=InboundEvent.objects.get(),
     )
