@@ -10,6 +10,9 @@ class ErrorCode(StrEnum):
     INVALID = "invalid"
     CONFLICT = "conflict"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    NOT_FOUND = "not_found"
+    TOO_LARGE = "request_too_large"
+    SERVER_ERROR = "server_error"
     ERROR = "error"
 
 
