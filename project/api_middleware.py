@@ -16,6 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
 from .errors import ErrorCode
+from .parsers import too_large_detail
 
 API_PREFIX = "/api/"
 _ERRORS: dict[int, tuple[str, str]] = {
@@ -28,11 +29,14 @@ _ERRORS: dict[int, tuple[str, str]] = {
 _KEPT_HEADERS = ("Allow", "Retry-After", "X-Request-ID")
 
 
-def api_error(status: int, detail: str = "", code: str = "", errors: dict | None = None) -> Any:
+NUL_IN_URL = "The URL may not contain NUL (%00) characters: they cannot be stored or looked up."
+
+
+def api_error(
+    status: int, detail: str = "", code: str = "", errors: dict | None = None
+) -> JsonResponse:
     """An answer in the API's error format, ``{"detail", "code", "errors"}``."""
-    default_detail, default_code = _ERRORS.get(
-        status, (f"{HTTPStatus(status).phrase}." if status in _STATUSES else "Error.", "error")
-    )
+    default_detail, default_code = _ERRORS.get(status, (_phrase(status), ErrorCode.ERROR))
     body = {
         "detail": detail or default_detail,
         "code": code or default_code,
@@ -41,7 +45,11 @@ def api_error(status: int, detail: str = "", code: str = "", errors: dict | None
     return JsonResponse(body, status=status)
 
 
-_STATUSES = {status.value for status in HTTPStatus}
+def _phrase(status: int) -> str:
+    try:
+        return f"{HTTPStatus(status).phrase}."
+    except ValueError:  # a status outside the standard ones
+        return "Error."
 
 
 class ApiErrorMiddleware:
@@ -67,6 +75,8 @@ class ApiErrorMiddleware:
         response = self.get_response(request)
         if response.status_code < 400 or "json" in response.get("Content-Type", ""):
             return response
+        if hasattr(response, "accepted_renderer"):  # DRF's own, in the format asked for
+            return response
         converted = api_error(response.status_code)
         for header in _KEPT_HEADERS:
             if header in response:
@@ -76,7 +86,7 @@ class ApiErrorMiddleware:
     def refusal(self, request: HttpRequest) -> HttpResponseBase | None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and _content_length(request) > limit:
-            return api_error(413, f"The request body is larger than {limit} bytes.")
+            return api_error(413, too_large_detail())
         if "\x00" in request.path or any(
             "\x00" in name or any("\x00" in value for value in values)
             for name, values in request.GET.lists()
@@ -85,12 +95,10 @@ class ApiErrorMiddleware:
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        """A body too large found by a view that read it (no Content-Length given)."""
         if request.path.startswith(API_PREFIX) and isinstance(exception, RequestDataTooBig):
-            return api_error(413)
+            return api_error(413, too_large_detail())
         return None
-
-
-NUL_IN_URL = "The URL may not contain NUL (%00) characters: they cannot be stored or looked up."
 
 
 def _content_length(request: HttpRequest) -> int:

@@ -6,12 +6,14 @@ hands a whole number of any size to the database. Here a boolean is ``true`` or
 parameter is given once; anything else is a 400 that names the parameter.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
 from django_filters import filters
+from django_filters.fields import IsoDateTimeField
 from django_filters.filterset import FilterSet
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import get_model_field
@@ -36,6 +38,24 @@ class StrictBooleanField(forms.Field):
 
     def validate(self, value: Any) -> None:
         """None (absent) is allowed: the filter is optional."""
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, compared in UTC.
+
+    PostgreSQL refuses an offset beyond 15:59 that ISO 8601 allows (``+16:50``); the same
+    instant in UTC it takes. Near the ends of the calendar, where UTC would be out of
+    range, the value is kept as given.
+    """
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None or moment.tzinfo is None:
+            return moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            return moment
 
 
 class StrictFilterBackend(DjangoFilterBackend):
@@ -67,7 +87,9 @@ def _problem(values: list[str], value_filter: filters.Filter) -> str | None:
 
 def _make_strict(value_filter: filters.Filter, model: type[models.Model], name: str) -> None:
     """Read this filter's value as strictly as the schema describes it."""
-    if isinstance(value_filter, filters.BooleanFilter):
+    if isinstance(value_filter, filters.IsoDateTimeFilter):
+        value_filter.field_class = UtcIsoDateTimeField
+    elif isinstance(value_filter, filters.BooleanFilter):
         value_filter.field_class = StrictBooleanField
         value_filter.extra["widget"] = forms.TextInput  # the value as given, not mapped
     elif isinstance(value_filter, filters.NumberFilter) and _is_whole_number(

@@ -94,3 +94,12 @@ def test_with_debug_on_staff_browsing_keep_the_debug_page(staff, settings):
     assert response.status_code == 500
     assert b"shown-only-to-staff" in response.content
     assert b"SecretError" in response.content
+
+
+def test_the_browsable_api_keeps_its_page_for_a_browser_and_json_for_a_client(db):
+    browser = Client().get("/api/orders/", HTTP_ACCEPT="text/html")
+    program = Client().get("/api/orders/", HTTP_ACCEPT="application/json")
+
+    assert browser.status_code == program.status_code == 401
+    assert browser["Content-Type"].startswith("text/html")
+    assert error_of(program)["code"] == "not_authenticated"
