@@ -18,7 +18,12 @@ from rest_framework.response import Response
 from rest_framework.validators import UniqueValidator
 from rest_framework.views import APIView
 
-from events.fields import StrictCharField, StrictRegexField
+from events.fields import (
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 from events.serializers import EnvelopeSerializer, WorkflowRunSerializer
 
 from . import gateway, selectors, services
@@ -26,16 +31,6 @@ from .conf import orders_settings
 from .gateway import TEST_TOKENS, CallbackStatus
 from .models import Order, OrderLine, Product, Return, SalesDay
 from .services.exceptions import UnknownCharge
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer: no strings, floats or booleans coerced into one."""
-
-    def to_internal_value(self, data: object) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
 
 # A SKU is part of a product's URL (/api/products/{sku}/): only characters that the URL
 # routing carries as they are.
@@ -50,15 +45,6 @@ IDEMPOTENCY_KEY_INVALID = (
 )
 CONFLICT = "The order's state does not allow this now."
 SKU_TAKEN = OpenApiResponse(description="Another product has this SKU.")
-
-
-class StrictDecimalField(serializers.DecimalField):
-    """A decimal given as a JSON string of digits ("12.50"), as the API writes them."""
-
-    def to_internal_value(self, data: object) -> object:
-        if not isinstance(data, str) or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ProductSerializer(serializers.ModelSerializer):
