@@ -44,8 +44,9 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date and time, compared in UTC.
 
     PostgreSQL refuses an offset beyond 15:59 that ISO 8601 allows (``+16:50``); the same
-    instant in UTC it takes. Near the ends of the calendar, where UTC would be out of
-    range, the value is kept as given.
+    instant in UTC it takes. An instant before year 1 or after 9999 in UTC (``9999-12-31T
+    23:00-05:00``) is compared as the first or last one Python and the databases hold:
+    no stored time lies beyond either.
     """
 
     def to_python(self, value: Any) -> datetime | None:
@@ -54,8 +55,9 @@ class UtcIsoDateTimeField(IsoDateTimeField):
             return moment
         try:
             return moment.astimezone(UTC)
-        except OverflowError:
-            return moment
+        except OverflowError:  # before year 1 or after 9999 in UTC: the calendar's end
+            end = datetime.max if moment.year > 1 else datetime.min
+            return end.replace(tzinfo=UTC)
 
 
 class StrictFilterBackend(DjangoFilterBackend):
