@@ -23,12 +23,13 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fulfillment
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install browser migrate run test test-embedded test-services test-redis test-prometheus test-bridges lint format bench bench-bridges clean
+.PHONY: help install browser migrate run test test-embedded contract test-services test-redis test-prometheus test-bridges lint format bench bench-bridges clean
 
 help:
 	@echo "make run    start the whole system (web, worker, beat, flower) on SQLite + filesystem broker"
 	@echo "make test   run the whole test suite (embedded default, PostgreSQL + RabbitMQ, PostgreSQL + Redis)"
 	@echo "make lint   ruff, import contracts, migrations check"
+	@echo "make contract  schemathesis (every check) against a live server, as a customer and as staff"
 	@echo "make bench  run the benchmarks under bench/"
 	@echo "make bench-bridges [QUICK=1]  the Kafka bridge against raw confluent-kafka, on tansu"
 
@@ -97,9 +98,17 @@ test: install browser lint test-embedded test-services test-redis
 # the PostgreSQL + RabbitMQ pass: what they check does not depend on the broker. Tests
 # marked `bridges` start their own tansu (Kafka) and moto (AWS) processes and do not
 # depend on the database and broker setup: they run in the embedded pass only.
+# The API contract (tests/contract/test_schemathesis.py, marker `contract`) runs once on the
+# embedded default (`make contract`, after the rest of that pass) and once in the PostgreSQL
+# pass; the Redis pass changes only the broker, which the contract does not depend on.
 test-embedded: install
 	@echo "== Test suite on the embedded default (SQLite + filesystem broker)"
-	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m "not prometheus"
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m "not prometheus and not contract"
+	@$(MAKE) --no-print-directory contract
+
+contract: install
+	@echo "== API contract: schemathesis against a live server (embedded default)"
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m contract -rA
 
 test-services: install
 	@echo "== Test suite on PostgreSQL + RabbitMQ"
@@ -109,7 +118,7 @@ test-services: install
 test-redis: install
 	@echo "== Test suite on PostgreSQL + Redis"
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
-	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not prometheus and not bridges"
+	  DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not prometheus and not bridges and not contract"
 
 test-prometheus: install
 	@echo "== Live Prometheus tests on PostgreSQL + RabbitMQ"

@@ -1,7 +1,7 @@
 """Staff API of the engine: the event log, the type catalog, workflow runs, dead letters."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -21,6 +21,8 @@ from .serializers import (
 from .services import dead_letter_discard, dead_letter_replay
 from .services.dead_letters import DeadLetterNotOpen
 from .workflows import CancelRefused, WorkflowNotRetryable, workflow_cancel, workflow_retry
+
+NOT_NOW = OpenApiResponse(description="The record's state does not allow this now.")
 
 
 class StateConflict(APIException):
@@ -73,7 +75,7 @@ class WorkflowRunViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.workflow_run_list()
 
-    @extend_schema(request=None, responses=WorkflowRunSerializer)
+    @extend_schema(request=None, responses={200: WorkflowRunSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
         """Run a failed run again from its failed step."""
@@ -83,7 +85,7 @@ class WorkflowRunViewSet(viewsets.ReadOnlyModelViewSet):
             raise StateConflict(str(exc)) from exc
         return Response(WorkflowRunSerializer(selectors.workflow_run_list().get(pk=run.pk)).data)
 
-    @extend_schema(request=None, responses=WorkflowRunSerializer)
+    @extend_schema(request=None, responses={200: WorkflowRunSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Stop a running run; its completed steps are compensated in reverse order."""
@@ -111,13 +113,13 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             DeadLetterSerializer(selectors.dead_letter_list().get(pk=dead_letter.pk)).data
         )
 
-    @extend_schema(request=None, responses=DeadLetterSerializer)
+    @extend_schema(request=None, responses={200: DeadLetterSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def replay(self, request: Request, pk: str | None = None) -> Response:
         """Deliver the event to its subscriber again."""
         return self._resolve(request, dead_letter_replay)
 
-    @extend_schema(request=None, responses=DeadLetterSerializer)
+    @extend_schema(request=None, responses={200: DeadLetterSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def discard(self, request: Request, pk: str | None = None) -> Response:
         """Give up on the delivery for good."""

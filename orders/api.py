@@ -1,15 +1,31 @@
 """REST API of the order domain: one view per operation, each a thin door to a service."""
 
+import re
+import uuid
+
+import django_filters
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.validators import UniqueValidator
 from rest_framework.views import APIView
 
+from events.fields import (
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 from events.serializers import EnvelopeSerializer, WorkflowRunSerializer
 
 from . import gateway, selectors, services
@@ -18,17 +34,32 @@ from .gateway import TEST_TOKENS, CallbackStatus
 from .models import Order, OrderLine, Product, Return, SalesDay
 from .services.exceptions import UnknownCharge
 
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer: no strings, floats or booleans coerced into one."""
-
-    def to_internal_value(self, data: object) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+# A SKU is part of a product's URL (/api/products/{sku}/): only characters that the URL
+# routing carries as they are.
+SKU_PATTERN = r"^[A-Za-z0-9_-]+$"
+SKU_CHARACTERS = "A SKU holds only letters, digits, '-' and '_' (it is part of the URL)."
+# The Idempotency-Key header is stored as it is given: printable ASCII, at most 255 long.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_INVALID = (
+    f"The Idempotency-Key header must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII "
+    "characters; a longer or other key could not be stored as given."
+)
+CONFLICT = "The order's state does not allow this now."
+SKU_TAKEN = OpenApiResponse(description="Another product has this SKU.")
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    sku = StrictRegexField(
+        SKU_PATTERN,
+        max_length=64,
+        error_messages={"invalid": SKU_CHARACTERS},
+        validators=[UniqueValidator(queryset=Product.objects.all())],
+    )
+    name = StrictCharField(max_length=200)
+    price = StrictDecimalField(max_digits=10, decimal_places=2, min_value=0)
+    stock = StrictIntegerField(min_value=0, max_value=2_147_483_647)
+
     class Meta:
         model = Product
         fields = ["sku", "name", "price", "stock"]
@@ -41,12 +72,18 @@ class IsStaffOrReadOnly(permissions.BasePermission):
         )
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: ProductSerializer, 409: SKU_TAKEN}),
+    update=extend_schema(responses={200: ProductSerializer, 409: SKU_TAKEN}),
+    partial_update=extend_schema(responses={200: ProductSerializer, 409: SKU_TAKEN}),
+)
 class ProductViewSet(viewsets.ModelViewSet):
     """The catalog: anyone reads it, staff change it."""
 
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductSerializer
     lookup_field = "sku"
+    lookup_value_regex = SKU_PATTERN.strip("^$")
     filterset_fields = ["sku"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -71,7 +108,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
 
 class OrderLineInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = StrictCharField(max_length=64)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Built per request: the limit follows the ORDERS setting as it is now.
@@ -81,7 +118,42 @@ class OrderLineInputSerializer(serializers.Serializer):
         }
 
 
-class OrderListApi(APIView):
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Order.Status.choices)
+    correlation_id = django_filters.UUIDFilter(
+        method="in_flow", help_text="Only the orders of this flow (a request's X-Request-ID)."
+    )
+
+    def in_flow(self, orders: QuerySet[Order], name: str, value: uuid.UUID) -> QuerySet[Order]:
+        return orders.filter(pk__in=selectors.order_ids_in_flow(correlation_id=value))
+
+    class Meta:
+        model = Order
+        fields = ["status"]
+
+
+def idempotency_key(request: Request) -> str:
+    """The request's ``Idempotency-Key`` as given (empty when absent), or a 400."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return ""
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        raise ValidationError({"Idempotency-Key": [IDEMPOTENCY_KEY_INVALID]})
+    return key
+
+
+class OrderListApi(generics.GenericAPIView):
+    filterset_class = OrderFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # the schema is made with no user
+            return Order.objects.none()
+        return selectors.order_list(user=self.request.user)
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        """What OPTIONS describes: the body that places an order."""
+        return self.InputSerializer
+
     class InputSerializer(serializers.Serializer):
         payment_token = serializers.ChoiceField(choices=TEST_TOKENS)
 
@@ -98,33 +170,26 @@ class OrderListApi(APIView):
                 raise serializers.ValidationError("Each SKU may appear on one line only.")
             return lines
 
-    class FilterSerializer(serializers.Serializer):
-        correlation_id = serializers.UUIDField(
-            required=False, help_text="Only the orders of this flow (a request's X-Request-ID)."
-        )
-
-    @extend_schema(parameters=[FilterSerializer], responses=OrderOutputSerializer(many=True))
+    @extend_schema(responses=OrderOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         """Your orders (all orders, for staff), newest first."""
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        orders = selectors.order_list(
-            user=request.user, correlation_id=filters.validated_data.get("correlation_id")
-        )
-        status_filter = request.query_params.get("status")
-        if status_filter:
-            orders = orders.filter(status=status_filter)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(OrderOutputSerializer(page, many=True).data)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OrderOutputSerializer},
+        responses={
+            201: OrderOutputSerializer,
+            409: OpenApiResponse(description="The Idempotency-Key was used for another order."),
+        },
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
+                },
                 OpenApiParameter.HEADER,
                 description="Repeat a request safely: the same key returns the same order.",
             )
@@ -139,7 +204,7 @@ class OrderListApi(APIView):
             customer=request.user,
             lines=[services.LineInput(**line) for line in data["lines"]],
             payment_token=data["payment_token"],
-            idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:255],
+            idempotency_key=idempotency_key(request),
         )
         headers = {} if created else {"Idempotent-Replayed": "true"}
         order = selectors.order_get(user=request.user, order_id=order.pk)
@@ -156,7 +221,10 @@ class OrderDetailApi(APIView):
 
 
 class OrderCancelApi(APIView):
-    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: OrderOutputSerializer, 409: OpenApiResponse(description=CONFLICT)},
+    )
     def post(self, request: Request, order_id: int) -> Response:
         """Cancel while pending, reserved or paid (a paid order is refunded); 409 later."""
         order = selectors.order_get(user=request.user, order_id=order_id)
@@ -208,9 +276,9 @@ class PaymentCallbackApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        charge_id = serializers.CharField(max_length=64)
+        charge_id = StrictCharField(max_length=64)
         status = serializers.ChoiceField(choices=[outcome.value for outcome in CallbackStatus])
-        reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        reason = StrictCharField(max_length=200, required=False, allow_blank=True)
 
     @extend_schema(
         request=InputSerializer,
@@ -263,9 +331,12 @@ class ReturnOutputSerializer(serializers.ModelSerializer):
 
 class OrderReturnApi(APIView):
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        reason = StrictCharField(max_length=200, required=False, allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses={201: ReturnOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ReturnOutputSerializer, 409: OpenApiResponse(description=CONFLICT)},
+    )
     def post(self, request: Request, order_id: int) -> Response:
         """Send a fulfilled order back: once the parcel arrives it is restocked and refunded."""
         order = selectors.order_get(user=request.user, order_id=order_id)
@@ -284,9 +355,14 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # the schema is made with no user
+            return Return.objects.none()
         return selectors.return_list(user=self.request.user)
 
-    @extend_schema(request=None, responses=ReturnOutputSerializer)
+    @extend_schema(
+        request=None,
+        responses={200: ReturnOutputSerializer, 409: OpenApiResponse(description=CONFLICT)},
+    )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def receive(self, request: Request, pk: str | None = None) -> Response:
         """The warehouse received the parcel: restocking and refund go ahead."""

@@ -116,7 +116,13 @@ def sign(body: bytes) -> str:
 
 
 def signature_valid(body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(body), signature or "")
+    """Whether ``signature`` signs ``body``; False, never an error, for any header value.
+
+    ``hmac.compare_digest`` raises on a str with non-ASCII characters, and a header can
+    carry any byte: the comparison is of bytes.
+    """
+    given = (signature or "").encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(sign(body).encode("ascii"), given)
 
 
 def callback_body(*, charge_id: str, succeeded: bool, reason: str = "") -> bytes:

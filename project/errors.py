@@ -11,6 +11,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    NOT_FOUND = "not_found"
+    TOO_LARGE = "request_too_large"
+    SERVER_ERROR = "server_error"
     ERROR = "error"
 
 

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Next: everything after it, and what the request causes, runs under its request id.
     "events.middleware.RequestTraceMiddleware",
+    # Next, so that it sees every answer: under /api/ each one is JSON.
+    "project.api_middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.middleware.StaticFilesMiddleware",
     # Before everything that may touch the database: 503 while it cannot be reached.
@@ -76,6 +78,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
+# Django's debug page (DEBUG on) goes to staff only; anyone else gets a plain 500.
+DEFAULT_EXCEPTION_REPORTER = "project.debug.StaffOnlyExceptionReporter"
 WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
@@ -186,10 +190,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # limit (1 to 100) and offset, checked: a value out of range is a 400.
+    "DEFAULT_PAGINATION_CLASS": "project.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only, bounded in size (DATA_UPLOAD_MAX_MEMORY_SIZE) and nesting.
+    "DEFAULT_PARSER_CLASSES": ["project.parsers.BoundedJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["project.filters.StrictFilterBackend"],
+    # Documents every error answer of each operation, besides its success.
+    "DEFAULT_SCHEMA_CLASS": "project.schema.AutoSchema",
     "EXCEPTION_HANDLER": "project.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -1,29 +1,36 @@
 """Each user's notification preferences: every kind they may get, each channel on or off.
 
 ``GET /api/notification-preferences/`` answers ``{"order_fulfilled": {"email": true,
-"in_app": true}, ...}``. ``PUT`` sets every kind and channel; ``PATCH`` only those given,
-e.g. ``{"order_fulfilled": {"email": false}}``. An unknown kind or channel is a 400 that
-names it.
+"in_app": true}, ...}``. ``PUT`` sets every kind customers get (and the staff alerts, for
+staff, when given); ``PATCH`` only those given, e.g. ``{"order_fulfilled": {"email":
+false}}``. An unknown kind or channel is a 400 that names it; a customer who names a
+staff alert gets a 403.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import Notification
+from events.fields import StrictBooleanField
+
+from ..models import CUSTOMER_KINDS, Notification
 from ..services import notification_kinds_for, notification_preferences_get
 from ..services import notification_preferences_update as update
 from ..services.preferences import UNKNOWN_CHANNEL, UNKNOWN_KIND
+
+STAFF_ALERTS = "Only staff choose how they get staff alerts ({kinds})."
 
 
 class _RejectUnknownKeys(serializers.Serializer):
     """A serializer that refuses keys it does not know instead of ignoring them."""
 
     unknown_key = "Unknown key."
+    rejects_unknown_keys = True  # the schema says so: additionalProperties is false
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = {}
@@ -42,8 +49,8 @@ class _RejectUnknownKeys(serializers.Serializer):
 
 class ChannelsSerializer(_RejectUnknownKeys):
     unknown_key = UNKNOWN_CHANNEL
-    email = serializers.BooleanField(help_text="Send this kind by email.")
-    in_app = serializers.BooleanField(help_text="Show this kind in the app.")
+    email = StrictBooleanField(help_text="Send this kind by email.")
+    in_app = StrictBooleanField(help_text="Show this kind in the app.")
 
 
 class PreferencesSerializer(_RejectUnknownKeys):
@@ -54,7 +61,14 @@ class PreferencesSerializer(_RejectUnknownKeys):
     def get_fields(self) -> dict[str, serializers.Field]:
         kinds = self.context.get("kinds", Notification.Kind.values)
         labels = dict(Notification.Kind.choices)
-        return {kind: ChannelsSerializer(help_text=labels[kind]) for kind in kinds}
+        return {
+            # Staff alerts are staff's only, so optional: a customer never sees them.
+            # Partial with its parent (PATCH): the schema then shows its channels optional.
+            kind: ChannelsSerializer(
+                help_text=labels[kind], required=kind in CUSTOMER_KINDS, partial=self.partial
+            )
+            for kind in kinds
+        }
 
 
 class NotificationPreferencesApi(APIView):
@@ -77,6 +91,11 @@ class NotificationPreferencesApi(APIView):
         return self._change(request, partial=True)
 
     def _change(self, request: Request, *, partial: bool) -> Response:
+        if isinstance(request.data, Mapping):
+            allowed = notification_kinds_for(user=request.user)
+            staff_only = sorted(set(request.data) & set(Notification.Kind.values) - set(allowed))
+            if staff_only:
+                raise PermissionDenied(STAFF_ALERTS.format(kinds=", ".join(staff_only)))
         serializer = self._serializer(request, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         preferences = update(user=request.user, changes=serializer.validated_data)

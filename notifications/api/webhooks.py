@@ -5,11 +5,15 @@ types, what may be sent again) is the services'; bad input answers 400 with fiel
 """
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from events.fields import StrictBooleanField, StrictCharField
 
 from ..models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from ..services import (
@@ -53,13 +57,13 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
 
 class WebhookSubscriptionInputSerializer(serializers.Serializer):
     # The URL is checked by the service (a valid http(s) URL to a public address).
-    url = serializers.CharField(max_length=2000)
+    url = StrictCharField(max_length=2000)
     event_types = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Empty for every type."
+        child=StrictCharField(max_length=100), required=False, help_text="Empty for every type."
     )
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    ordered = serializers.BooleanField(required=False)
-    is_active = serializers.BooleanField(required=False)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
+    ordered = StrictBooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
 
 
 class WebhookAttemptSerializer(serializers.ModelSerializer):
@@ -97,6 +101,18 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "delivered_at",
             "attempt_log",
         ]
+
+
+DISABLED = OpenApiResponse(description="The subscription is disabled.")
+NOT_NOW = OpenApiResponse(description="The delivery is disabled, waiting, or on its way.")
+
+
+class DeliveryFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=WebhookDelivery.Status.choices)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["status"]
 
 
 def deliveries_with_attempts():  # type: ignore[no-untyped-def]
@@ -146,16 +162,20 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         responses=WebhookDeliverySerializer(many=True),
         parameters=[OpenApiParameter("status", str, enum=WebhookDelivery.Status.values)],
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
         """The subscription's deliveries, newest first, each with its attempts."""
-        deliveries = deliveries_with_attempts().filter(subscription=self.get_object())
-        if wanted := request.query_params.get("status"):
-            deliveries = deliveries.filter(status=wanted)
+        wanted = DeliveryFilter(
+            request.query_params,
+            queryset=deliveries_with_attempts().filter(subscription=self.get_object()),
+        )
+        if not wanted.is_valid():
+            raise ValidationError(wanted.errors)
+        deliveries = wanted.qs
         page = self.paginate_queryset(deliveries)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer, 409: DISABLED})
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Send a ``webhook.test`` event to this subscription."""
@@ -177,7 +197,7 @@ class WebhookDeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet)
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return deliveries_with_attempts()
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, pk: str | None = None) -> Response:
         """Send the delivery again now, with the same ``webhook-id``."""

@@ -2,6 +2,7 @@
 
 import pytest
 
+from notifications.api.preferences import STAFF_ALERTS
 from notifications.models import CUSTOMER_KINDS, Notification, NotificationPreference
 from notifications.services.preferences import UNKNOWN_CHANNEL, UNKNOWN_KIND
 from project.api import VALIDATION_FAILED
@@ -109,8 +110,8 @@ def test_a_customer_cannot_choose_channels_for_staff_alerts_but_staff_can(
     refused = customer_client.patch(URL, {kind: {"email": False}}, format="json")
     taken = staff_client.patch(URL, {kind: {"email": False}}, format="json")
 
-    assert refused.status_code == 400
-    assert refused.json()["errors"] == {kind: [UNKNOWN_KIND]}
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == STAFF_ALERTS.format(kinds=kind)
     assert kind not in customer_client.get(URL).json()
     assert taken.status_code == 200
     assert taken.json()[kind] == {"email": False, "in_app": True}
