@@ -253,8 +253,11 @@ CELERY_DB_REUSE_MAX = 200
 
 FLOWER_URL = os.environ.get("FLOWER_URL", "http://127.0.0.1:5555").rstrip("/")
 
+# The payment provider's and carrier's sandbox (python -m sandbox), reached over HTTP only.
+SANDBOX_URL = os.environ.get("SANDBOX_URL", "http://127.0.0.1:8700").rstrip("/")
+
 # Shared with the payment gateway, which signs its callbacks with it. The simulated
-# gateway runs in this project, so by default the key is derived from SECRET_KEY.
+# gateway (the sandbox) derives the same key from DJANGO_SECRET_KEY unless this is set.
 PAYMENTS_WEBHOOK_SECRET = (
     os.environ.get("PAYMENTS_WEBHOOK_SECRET")
     or hashlib.sha256(f"payments-webhook:{SECRET_KEY}".encode()).hexdigest()
@@ -265,6 +268,14 @@ EVENTS = {
     "SWEEP_AFTER_SECONDS": 10,
     "SWEEP_INTERVAL_SECONDS": 5,
     "FLOWER_TASK_URL": FLOWER_URL + "/task/{task_id}",
+    **{
+        key: value
+        for key, value in {
+            "COMPENSATION_MAX_ATTEMPTS": env_int("EVENTS_COMPENSATION_MAX_ATTEMPTS"),
+            "COMPENSATION_BACKOFF_SECONDS": env_float("EVENTS_COMPENSATION_BACKOFF_SECONDS"),
+        }.items()
+        if value is not None
+    },
 }
 
 # The order domain's settings: orders/conf.py holds their defaults and says what each
@@ -274,7 +285,9 @@ ORDERS = {
     key: value
     for key, value in {
         "PENDING_TTL_SECONDS": env_int("ORDERS_PENDING_TTL_SECONDS"),
-        "CARRIER_LATENCY_SECONDS": env_float("ORDERS_CARRIER_LATENCY_SECONDS"),
+        "SANDBOX_CONNECT_TIMEOUT_SECONDS": env_float("ORDERS_SANDBOX_CONNECT_TIMEOUT_SECONDS"),
+        "SANDBOX_READ_TIMEOUT_SECONDS": env_float("ORDERS_SANDBOX_READ_TIMEOUT_SECONDS"),
+        "GUARD_OUTSIDE_CALLS": env_bool("ORDERS_GUARD_OUTSIDE_CALLS", default=DEBUG),
         "RETURN_PARCEL_TIMEOUT_SECONDS": env_float("ORDERS_RETURN_PARCEL_TIMEOUT_SECONDS"),
         "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": env_float(
             "ORDERS_PAYMENT_CONFIRMATION_TIMEOUT_SECONDS"

@@ -8,12 +8,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ... import dispatch
 from ...models import StepRun, WorkflowRun
 from ..definition import StepFailed, StepSpec
 from ..registry import get
 from .outcomes import StepOutcome, StepResult
-from .progress import lock_run, owned
+from .progress import begin_compensation, lock_run, owned
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +64,7 @@ def fail_for_good(
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "failure_reason", "finished_at"])
         return
-    run.status = WorkflowRun.Status.COMPENSATING
-    run.save(update_fields=["status", "error", "failure_reason"])
-    dispatch.workflow_compensation_on_commit(run.pk)
+    begin_compensation(run, ends_as=WorkflowRun.Status.FAILED)
 
 
 def _past_point_of_no_return(run: WorkflowRun) -> bool:

@@ -10,7 +10,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from ... import dispatch
@@ -71,13 +70,14 @@ def _stalled(step_run: StepRun, now: datetime, stall: timedelta) -> bool:
 
 
 def _resume_stalled_compensations(cutoff: datetime) -> int:
-    """Send again the compensation of a run that has been compensating since before ``cutoff``."""
-    stalled = (
-        WorkflowRun.objects.filter(status=WorkflowRun.Status.COMPENSATING)
-        .annotate(failed_at=Max("steps__finished_at"))
-        .filter(failed_at__lt=cutoff)
-        .values_list("pk", flat=True)
-    )
+    """Send again the compensation of a run not tried since before ``cutoff``.
+
+    Not forever: each try that fails counts, and the run ends ``compensation_failed``
+    once its tries are spent.
+    """
+    stalled = WorkflowRun.objects.filter(
+        status=WorkflowRun.Status.COMPENSATING, compensation_tried_at__lt=cutoff
+    ).values_list("pk", flat=True)
     run_ids = [str(pk) for pk in stalled]
     for run_id in run_ids:
         logger.warning("Resuming the stalled compensation of run %s", run_id)
@@ -88,8 +88,9 @@ def _resume_stalled_compensations(cutoff: datetime) -> int:
 def _resume_step_compensations(cutoff: datetime) -> int:
     """Send again, once per stall period, the undo of a step still in effect in a stopped run.
 
-    Only a step that completed after its run stopped can be in that state: a run's own
-    compensation undoes its completed steps in the transaction that stops it.
+    Only a step that completed after its run stopped can be in that state. Not forever:
+    each try that fails counts against the run, which ends ``compensation_failed`` (and
+    out of this query) once its tries are spent.
     """
     in_effect = StepRun.objects.filter(
         status=StepRun.Status.SUCCEEDED,
