@@ -30,8 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "RETURN_PARCEL_TIMEOUT_SECONDS": 14 * 24 * 3600.0,
 }
 
-# What each value must be: a whole number above zero, any number above zero, or any
-# number from zero up.
+# What each value must be: a whole number above zero, any number above zero, or True or
+# False.
 POSITIVE_INTEGERS = ("PENDING_TTL_SECONDS", "MAX_LINES", "MAX_QUANTITY", "RETURN_WINDOW_DAYS")
 POSITIVE_NUMBERS = (
     "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS",
@@ -39,7 +39,6 @@ POSITIVE_NUMBERS = (
     "SANDBOX_CONNECT_TIMEOUT_SECONDS",
     "SANDBOX_READ_TIMEOUT_SECONDS",
 )
-NON_NEGATIVE_NUMBERS: tuple[str, ...] = ()
 BOOLEANS = ("GUARD_OUTSIDE_CALLS",)
 
 
@@ -61,8 +60,6 @@ def _value_problem(name: str, value: Any) -> str | None:
         return f"ORDERS[{name!r}] must be a number of seconds above zero, not {value!r}."
     if name in BOOLEANS and not isinstance(value, bool):
         return f"ORDERS[{name!r}] must be True or False, not {value!r}."
-    if name in NON_NEGATIVE_NUMBERS and not (_is_number(value) and value >= 0):
-        return f"ORDERS[{name!r}] must be a number of seconds, zero or more, not {value!r}."
     return None
 
 

@@ -7,15 +7,16 @@ caller to retry with the same idempotency key.
 A guard keeps the rule "no outside call inside a database transaction" from being broken
 again: with ``ORDERS["GUARD_OUTSIDE_CALLS"]`` on (DEBUG, and the test suite), a request
 made inside ``transaction.atomic`` raises ``CallInsideTransaction`` before it is sent.
-It asks Django with ``atomic(durable=True)``, which refuses to nest in any atomic block
-except the one a ``TestCase`` (pytest-django's ``db`` fixture) wraps each test in.
+Inside an atomic block it asks Django with ``atomic(durable=True)``, which refuses to
+nest in any atomic block except the ones a ``TestCase`` (pytest-django's ``db`` fixture)
+wraps each test in, as Django documents for durable blocks.
 """
 
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from .conf import orders_settings
 
@@ -30,7 +31,7 @@ class CallInsideTransaction(RuntimeError):
 
 def guard_outside_call(request: httpx.Request) -> None:
     """Refuse a request made inside an atomic block (when the guard is on)."""
-    if not orders_settings.GUARD_OUTSIDE_CALLS:
+    if not orders_settings.GUARD_OUTSIDE_CALLS or not connection.in_atomic_block:
         return
     try:
         with transaction.atomic(durable=True):

@@ -78,7 +78,12 @@ def charge_payment(ctx: StepContext) -> dict | Wait:
 
 @charge_payment.compensation
 def refund_payment(ctx: StepContext) -> None:
-    services.payment_refund(order_id=_order_id(ctx))
+    """Refund outside any transaction; a transient error is retried by the engine, a
+    refusal by the provider ends the run ``compensation_failed`` for an operator."""
+    try:
+        services.payment_refund(order_id=_order_id(ctx))
+    except gateway.GatewayRefused as exc:
+        raise StepFailed("refund_refused", str(exc)) from exc
 
 
 @step(

@@ -96,7 +96,7 @@ def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
     base = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CELERY_", "FLOWER_", "DATABASE_"))
+        if not key.startswith(("DJANGO_", "CELERY_", "FLOWER_", "DATABASE_", "ORDERS_", "SANDBOX_"))
     }
     base.update(DJANGO_SETTINGS_MODULE="project.settings", VAR_DIR=str(tmp_path), **env)
     return subprocess.run(

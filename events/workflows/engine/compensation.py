@@ -37,15 +37,19 @@ def workflow_compensate(*, run_id: uuid.UUID | str) -> CompensationOutcome:
     A pass that meets an error stops there: the steps undone so far stay undone, and the
     next pass (after ``retry_in``) goes on from the first step still in effect.
     """
-    names = _steps_to_undo(run_id)
-    if names is None:
-        return CompensationOutcome(status=WorkflowRun.objects.get(pk=run_id).status)
-    for name in names:
-        try:
-            _undo(run_id, name)
-        except Exception as exc:
-            return _failed(run_id, name, exc)
-    return _finish(run_id)
+    while True:
+        names = _steps_to_undo(run_id)
+        if names is None:
+            return CompensationOutcome(status=WorkflowRun.objects.get(pk=run_id).status)
+        for name in names:
+            try:
+                _undo(run_id, name)
+            except Exception as exc:
+                return _failed(run_id, name, exc)
+        if not names and (finished := _finish(run_id)) is not None:
+            return finished
+        # Otherwise a step finished late meanwhile (its outside work came back after the
+        # run stopped it): the next pass undoes it too.
 
 
 @transaction.atomic
@@ -104,17 +108,25 @@ def _failed(run_id: uuid.UUID | str, name: str, exc: Exception) -> CompensationO
 
 
 @transaction.atomic
-def _finish(run_id: uuid.UUID | str) -> CompensationOutcome:
-    """Every step undone: the run ends as its compensation was begun for."""
+def _finish(run_id: uuid.UUID | str) -> CompensationOutcome | None:
+    """Every step undone: the run ends as its compensation was begun for.
+
+    None if a step came into effect since the last pass (checked under the run's lock,
+    which a step finishing late takes too): another pass is due.
+    """
     run = lock_run(run_id)
     if run.status != WorkflowRun.Status.COMPENSATING:
         return CompensationOutcome(status=run.status)
+    definition = get(run.workflow)
+    if any(
+        in_effect(s) and definition.step(s.name).compensate is not None for s in run.steps.all()
+    ):
+        return None
     with in_flow(run):
         run.status = run.compensation_ends_as or WorkflowRun.Status.FAILED
         run.finished_at = timezone.now()
         run.compensation_error = ""
         run.save(update_fields=["status", "finished_at", "compensation_error"])
-        definition = get(run.workflow)
         if run.status == WorkflowRun.Status.FAILED and definition.on_failure:
             definition.on_failure(run)
     return CompensationOutcome(status=run.status)

@@ -16,7 +16,7 @@ from ...conf import events_settings
 from ...context import caused_by
 from ...models import StepRun, WorkflowRun
 from ...retry import backoff_delay
-from ..definition import StepContext
+from ..definition import StepContext, StepFailed
 from ..registry import get
 
 RUNNABLE = (StepRun.Status.QUEUED, StepRun.Status.RETRYING)
@@ -132,14 +132,14 @@ def begin_compensation(run: WorkflowRun, *, ends_as: str) -> None:
 
 def compensation_failed_try(run: WorkflowRun, step_name: str, exc: Exception) -> float | None:
     """Count a compensation that raised: the delay before the next try, or None when the
-    run ends ``compensation_failed`` (tries exhausted, or an error its step's retry policy
-    does not list). Caller holds the run's lock."""
-    spec = get(run.workflow).step(step_name)
+    run ends ``compensation_failed``: its tries are spent, or the compensation raised
+    ``StepFailed`` (retrying cannot heal it, e.g. the provider refused the refund).
+    Caller holds the run's lock."""
     run.compensation_attempts += 1
     run.compensation_tried_at = timezone.now()
     error = f"{step_name}: {type(exc).__name__}: {exc}"
     run.compensation_error = error
-    retryable = isinstance(exc, spec.retry.retry_on)
+    retryable = not isinstance(exc, StepFailed)
     fields = ["compensation_attempts", "compensation_tried_at", "compensation_error"]
     if retryable and run.compensation_attempts < events_settings.COMPENSATION_MAX_ATTEMPTS:
         run.save(update_fields=fields)
