@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from .outside_http import OutsideUnavailable, error_message, post
+from .outside_http import OutsideUnavailable, error_message, get, post
 
 if TYPE_CHECKING:
     from .models import Order
@@ -55,6 +55,7 @@ class GatewayRefused(GatewayError):
 class Charge:
     id: str
     pending: bool
+    status: str = ""  # the provider's: pending, succeeded, failed, refunded, canceled
 
 
 def charge_key(order: "Order") -> str:
@@ -82,7 +83,18 @@ def charge(*, token: str, amount: Decimal, idempotency_key: str) -> Charge:
     if response.status_code >= 400:
         raise GatewayRefused(f"Charge refused: {response.status_code} {error_message(response)}")
     body = response.json()
-    return Charge(id=body["id"], pending=body["status"] == "pending")
+    return Charge(id=body["id"], pending=body["status"] == "pending", status=body["status"])
+
+
+def find_charge(*, idempotency_key: str) -> Charge | None:
+    """The charge made with this key, if any: what a request whose answer was lost did."""
+    try:
+        response = get("/v1/charges", params={"idempotency_key": idempotency_key})
+    except OutsideUnavailable as exc:
+        raise GatewayUnavailable(str(exc)) from exc
+    for body in response.json()["data"]:
+        return Charge(id=body["id"], pending=body["status"] == "pending", status=body["status"])
+    return None
 
 
 def refund(*, charge_id: str) -> str:

@@ -74,6 +74,18 @@ def post(path: str, *, key: str = "", json: dict[str, Any] | None = None) -> htt
     return response
 
 
+def get(path: str, *, params: dict[str, str] | None = None) -> httpx.Response:
+    """GET from the sandbox; failures are OutsideUnavailable as with ``post``."""
+    try:
+        with client() as http:
+            response = http.get(path, params=params)
+    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        raise OutsideUnavailable(f"GET {path}: {type(exc).__name__}: {exc}") from exc
+    if response.status_code >= 500:
+        raise OutsideUnavailable(f"GET {path}: {response.status_code} {_message(response)}")
+    return response
+
+
 def _message(response: httpx.Response) -> str:
     try:
         return str(response.json()["error"]["message"])

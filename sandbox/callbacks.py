@@ -3,7 +3,7 @@ app with a signed POST, as a provider's webhook does.
 
 The body is signed exactly as the app verifies it: ``X-Gateway-Signature: sha256=<hex
 HMAC-SHA256 of the raw body with the shared secret>``. A callback the app does not take
-(down, 5xx) is sent again with backoff, a bounded number of times.
+(down, or any answer but a 2xx) is sent again with backoff, a bounded number of times.
 """
 
 import asyncio
@@ -69,9 +69,10 @@ class Callbacks:
                     response = await client.post(
                         self.config.callback_url, content=body, headers=headers
                     )
-                    if response.status_code < 500:
+                    if response.is_success:
                         logger.info("Callback for %s: %s", charge_id, response.status_code)
                         return
+                    # Not taken (the app may not have recorded the charge yet): sent again.
                     logger.warning("Callback for %s: %s", charge_id, response.status_code)
                 except httpx.HTTPError as exc:
                     logger.warning("Callback for %s failed: %s", charge_id, exc)

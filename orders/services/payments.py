@@ -191,9 +191,33 @@ def payment_refund(*, order_id: int) -> Payment | None:
     refund it already made) and records it then: the ledger and the database agree.
     """
     payment = Payment.objects.filter(order_id=order_id).first()
-    if payment is None or payment.status not in (Payment.Status.PENDING, Payment.Status.CAPTURED):
+    if payment is None:
+        return _refund_unrecorded_charge(order_id=order_id)
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.CAPTURED):
         return payment
     gateway.refund(charge_id=payment.charge_id)
+    return _record_refund(order_id=order_id)
+
+
+def _refund_unrecorded_charge(*, order_id: int) -> Payment | None:
+    """The charge step gave up with the outcome unknown (every answer lost or late): the
+    provider may have taken the money all the same. It is looked up by the charge's key,
+    given back, and recorded, so the ledger and the database agree."""
+    order = Order.objects.get(pk=order_id)
+    charge = gateway.find_charge(idempotency_key=gateway.charge_key(order))
+    if charge is None or charge.status not in ("succeeded", "pending"):
+        return None
+    gateway.refund(charge_id=charge.id)
+    with transaction.atomic():
+        order = order_lock(order_id)
+        Payment.objects.get_or_create(
+            order=order,
+            defaults={
+                "amount": order.total,
+                "status": Payment.Status.CAPTURED if not charge.pending else Payment.Status.PENDING,
+                "charge_id": charge.id,
+            },
+        )
     return _record_refund(order_id=order_id)
 
 

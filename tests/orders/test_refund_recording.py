@@ -9,7 +9,7 @@ from django.db import OperationalError
 
 from events.models import Event, WorkflowRun
 from events.workflows import workflow_cancel
-from events.workflows.engine import workflow_compensate
+from events.workflows.engine import step_execute, workflow_compensate
 from orders.models import Payment
 from orders.services import payments
 from tests.helpers.fulfillment import place, run_steps, start_fulfillment
@@ -48,3 +48,33 @@ def test_the_retry_records_the_refund_the_provider_already_made(
     assert payment.status == Payment.Status.REFUNDED
     assert [r["charge_id"] for r in sandbox.refunds()].count(payment.charge_id) == 1
     assert Event.objects.filter(type="payment.refunded", aggregate_id=str(order.pk)).count() == 1
+
+
+def test_a_charge_whose_every_answer_was_lost_is_found_by_its_key_and_given_back(
+    customer, catalog, sandbox, settings
+):
+    settings.ORDERS = {**settings.ORDERS, "SANDBOX_READ_TIMEOUT_SECONDS": 0.3}
+    order = place(customer)
+    run = start_fulfillment(order)
+    run_steps(run, "reserve_stock")
+    sandbox.set_faults(lose_rate=1, lose_hold=1, endpoints=["charges"])
+    for attempt in range(1, 6):  # the step's five tries, each answer lost
+        step_execute(run_id=run.pk, step_name="charge_payment", task_id=f"t-{attempt}")
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.COMPENSATING
+    assert not Payment.objects.filter(order=order).exists()  # the app never heard back
+    [charge] = sandbox.charges_for_order(order.pk)
+    assert charge["status"] == "succeeded"  # ...but the provider took the money
+    sandbox.clear_faults()
+
+    assert workflow_compensate(run_id=run.pk).status == WorkflowRun.Status.FAILED
+
+    payment = Payment.objects.get(order=order)
+    assert (payment.status, payment.charge_id) == (Payment.Status.REFUNDED, charge["id"])
+    assert [c["status"] for c in sandbox.charges_for_order(order.pk)] == ["refunded"]
+    assert [r["charge_id"] for r in sandbox.refunds()].count(charge["id"]) == 1
+    step_run = run.steps.get(name="charge_payment")
+    assert step_run.status == "failed"  # it did fail; its compensation still ran
+    assert step_run.compensated_at is not None
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == ("failed", "fulfillment_error")

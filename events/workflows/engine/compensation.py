@@ -18,7 +18,14 @@ from ... import dispatch
 from ...models import StepRun, WorkflowRun
 from ..definition import WorkflowNotRetryable
 from ..registry import get
-from .progress import compensation_failed_try, in_effect, in_flow, lock_run, step_context
+from .progress import (
+    compensation_failed_try,
+    in_effect,
+    in_flow,
+    lock_run,
+    needs_undoing,
+    step_context,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +72,7 @@ def _steps_to_undo(run_id: uuid.UUID | str) -> list[str] | None:
     for step_run in reversed(list(run.steps.all())):
         if step_run.status in (StepRun.Status.PENDING, StepRun.Status.QUEUED):
             StepRun.objects.filter(pk=step_run.pk).update(status=StepRun.Status.SKIPPED)
-        elif in_effect(step_run) and definition.step(step_run.name).compensate is not None:
+        elif needs_undoing(step_run, definition.step(step_run.name)):
             names.append(step_run.name)
         elif step_run.status == StepRun.Status.WAITING:  # nothing to undo: it stops waiting
             StepRun.objects.filter(pk=step_run.pk).update(
@@ -78,14 +85,17 @@ def _undo(run_id: uuid.UUID | str, name: str) -> None:
     """Call one step's compensation (outside any transaction), then record it undone."""
     run = WorkflowRun.objects.get(pk=run_id)
     step_run = run.steps.get(name=name)
-    if run.status != WorkflowRun.Status.COMPENSATING or not in_effect(step_run):
+    spec = get(run.workflow).step(name)
+    if run.status != WorkflowRun.Status.COMPENSATING or not needs_undoing(step_run, spec):
         return
     with in_flow(run):
-        get(run.workflow).step(name).compensate(step_context(run, step_run))  # type: ignore[misc]
+        spec.compensate(step_context(run, step_run))  # type: ignore[misc]
     with transaction.atomic():
         lock_run(run_id)
+        # A step that failed keeps saying so; its compensation time says it was undone.
+        status = StepRun.Status.COMPENSATED if in_effect(step_run) else step_run.status
         StepRun.objects.filter(pk=step_run.pk).update(
-            status=StepRun.Status.COMPENSATED, compensated_at=timezone.now(), waiting_for=""
+            status=status, compensated_at=timezone.now(), waiting_for=""
         )
 
 
@@ -118,9 +128,7 @@ def _finish(run_id: uuid.UUID | str) -> CompensationOutcome | None:
     if run.status != WorkflowRun.Status.COMPENSATING:
         return CompensationOutcome(status=run.status)
     definition = get(run.workflow)
-    if any(
-        in_effect(s) and definition.step(s.name).compensate is not None for s in run.steps.all()
-    ):
+    if any(needs_undoing(s, definition.step(s.name)) for s in run.steps.all()):
         return None
     with in_flow(run):
         run.status = run.compensation_ends_as or WorkflowRun.Status.FAILED

@@ -16,7 +16,7 @@ from ...conf import events_settings
 from ...context import caused_by
 from ...models import StepRun, WorkflowRun
 from ...retry import backoff_delay
-from ..definition import StepContext, StepFailed
+from ..definition import StepContext, StepFailed, StepSpec
 from ..registry import get
 
 RUNNABLE = (StepRun.Status.QUEUED, StepRun.Status.RETRYING)
@@ -100,6 +100,16 @@ def in_effect(step_run: StepRun) -> bool:
     return step_run.status in (StepRun.Status.SUCCEEDED, StepRun.Status.WAITING) or (
         step_run.status == StepRun.Status.FAILED and step_run.waited
     )
+
+
+def needs_undoing(step_run: StepRun, spec: StepSpec) -> bool:
+    """Whether the run's compensation calls this step's compensation: the step is in
+    effect, or it called the outside world (not atomic) and failed with its outcome
+    unknown (a lost answer may hide a charge made) and was not undone yet."""
+    if spec.compensate is None:
+        return False
+    unknown = step_run.status == StepRun.Status.FAILED and not spec.atomic and not step_run.waited
+    return in_effect(step_run) or (unknown and step_run.compensated_at is None)
 
 
 def begin_compensation(run: WorkflowRun, *, ends_as: str) -> None:
