@@ -78,3 +78,30 @@ def test_a_charge_whose_every_answer_was_lost_is_found_by_its_key_and_given_back
     assert step_run.compensated_at is not None
     order.refresh_from_db()
     assert (order.status, order.failure_reason) == ("failed", "fulfillment_error")
+
+
+def test_an_order_cancelled_while_its_lost_charge_awaits_a_retry_gets_the_money_back(
+    customer, catalog, customer_client, sandbox, settings
+):
+    settings.ORDERS = {**settings.ORDERS, "SANDBOX_READ_TIMEOUT_SECONDS": 0.3}
+    order = place(customer)
+    run = start_fulfillment(order)
+    run_steps(run, "reserve_stock")
+    with sandbox.faults(lose_rate=1, lose_hold=1, endpoints=["charges"]):
+        step_execute(run_id=run.pk, step_name="charge_payment", task_id="t-1")
+    assert run.steps.get(name="charge_payment").status == "retrying"
+    [charge] = sandbox.charges_for_order(order.pk)  # taken, the answer lost
+
+    assert customer_client.post(f"/api/orders/{order.pk}/cancel/").status_code == 200
+    assert workflow_compensate(run_id=run.pk).status == WorkflowRun.Status.CANCELLED
+
+    assert [c["status"] for c in sandbox.charges_for_order(order.pk)] == ["refunded"]
+    assert Payment.objects.get(order=order).status == Payment.Status.REFUNDED
+    step_run = run.steps.get(name="charge_payment")
+    assert step_run.status == "skipped"  # not tried again
+    assert step_run.compensated_at is not None
+    # Its retry, still on its way, finds the run stopped and does nothing.
+    assert step_execute(run_id=run.pk, step_name="charge_payment", task_id="t-2").status == (
+        "not-runnable"
+    )
+    assert [c["id"] for c in sandbox.charges_for_order(order.pk)] == [charge["id"]]

@@ -74,7 +74,8 @@ def _steps_to_undo(run_id: uuid.UUID | str) -> list[str] | None:
             StepRun.objects.filter(pk=step_run.pk).update(status=StepRun.Status.SKIPPED)
         elif needs_undoing(step_run, definition.step(step_run.name)):
             names.append(step_run.name)
-        elif step_run.status == StepRun.Status.WAITING:  # nothing to undo: it stops waiting
+        elif step_run.status in (StepRun.Status.WAITING, StepRun.Status.RETRYING):
+            # Nothing to undo: it stops waiting, or is not tried again.
             StepRun.objects.filter(pk=step_run.pk).update(
                 status=StepRun.Status.SKIPPED, waiting_for=""
             )
@@ -92,8 +93,11 @@ def _undo(run_id: uuid.UUID | str, name: str) -> None:
         spec.compensate(step_context(run, step_run))  # type: ignore[misc]
     with transaction.atomic():
         lock_run(run_id)
-        # A step that failed keeps saying so; its compensation time says it was undone.
+        # A step that failed keeps saying so (one due for a retry is not tried again);
+        # its compensation time says it was undone.
         status = StepRun.Status.COMPENSATED if in_effect(step_run) else step_run.status
+        if status == StepRun.Status.RETRYING:
+            status = StepRun.Status.SKIPPED
         StepRun.objects.filter(pk=step_run.pk).update(
             status=status, compensated_at=timezone.now(), waiting_for=""
         )

@@ -11,7 +11,14 @@ from ...models import StepRun, WorkflowRun
 from ..definition import StepSpec, Wait
 from ..registry import get
 from .outcomes import StepOutcome, StepResult
-from .progress import compensation_failed_try, in_flow, lock_run, owned, step_context
+from .progress import (
+    compensation_failed_try,
+    in_flow,
+    lock_run,
+    outcome_unknown,
+    owned,
+    step_context,
+)
 
 
 def finished_late(run_id: uuid.UUID, spec: StepSpec, step_run: StepRun, result: Any) -> StepOutcome:
@@ -68,12 +75,21 @@ def step_compensate(*, run_id: uuid.UUID | str, step_name: str) -> float | None:
             return compensation_failed_try(run, step_name, exc)
     with transaction.atomic():
         run = lock_run(run_id)
+        now = timezone.now()
         StepRun.objects.filter(pk=step_run.pk, status=StepRun.Status.SUCCEEDED).update(
-            status=StepRun.Status.COMPENSATED, compensated_at=timezone.now()
+            status=StepRun.Status.COMPENSATED, compensated_at=now
+        )
+        # A failed outside call keeps saying so; its compensation time says it was undone.
+        StepRun.objects.filter(pk=step_run.pk, status=StepRun.Status.FAILED).update(
+            compensated_at=now
         )
     return None
 
 
 def _undoable(run: WorkflowRun, step_run: StepRun, spec: StepSpec) -> bool:
+    """A completed step, or a failed outside call, of a stopped run, not undone yet."""
     stopped = run.status in (WorkflowRun.Status.CANCELLED, WorkflowRun.Status.FAILED)
-    return stopped and step_run.status == StepRun.Status.SUCCEEDED and spec.compensate is not None
+    done = step_run.status == StepRun.Status.SUCCEEDED or (
+        step_run.status == StepRun.Status.FAILED and outcome_unknown(step_run, spec)
+    )
+    return stopped and done and spec.compensate is not None

@@ -104,12 +104,19 @@ def in_effect(step_run: StepRun) -> bool:
 
 def needs_undoing(step_run: StepRun, spec: StepSpec) -> bool:
     """Whether the run's compensation calls this step's compensation: the step is in
-    effect, or it called the outside world (not atomic) and failed with its outcome
-    unknown (a lost answer may hide a charge made) and was not undone yet."""
+    effect, or its outcome is unknown (a lost answer may hide a charge made)."""
     if spec.compensate is None:
         return False
-    unknown = step_run.status == StepRun.Status.FAILED and not spec.atomic and not step_run.waited
-    return in_effect(step_run) or (unknown and step_run.compensated_at is None)
+    return in_effect(step_run) or outcome_unknown(step_run, spec)
+
+
+def outcome_unknown(step_run: StepRun, spec: StepSpec) -> bool:
+    """An outside call that failed (for good, or waiting for a retry that a stopped run
+    will not give it) and was not undone yet: it may have taken effect all the same."""
+    failed = step_run.status == StepRun.Status.RETRYING or (
+        step_run.status == StepRun.Status.FAILED and not step_run.waited
+    )
+    return failed and not spec.atomic and step_run.compensated_at is None
 
 
 def begin_compensation(run: WorkflowRun, *, ends_as: str) -> None:

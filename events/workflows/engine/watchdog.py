@@ -10,13 +10,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ... import dispatch
 from ...conf import events_settings
 from ...models import StepRun, WorkflowRun
 from ..registry import get
-from .progress import lock_run, queue_step
+from .progress import lock_run, outcome_unknown, queue_step
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +94,17 @@ def _resume_step_compensations(cutoff: datetime) -> int:
     out of this query) once its tries are spent.
     """
     in_effect = StepRun.objects.filter(
-        status=StepRun.Status.SUCCEEDED,
+        Q(status=StepRun.Status.SUCCEEDED)
+        | Q(status=StepRun.Status.FAILED, compensated_at__isnull=True),
         compensation_sent_at__lt=cutoff,
         run__status__in=[WorkflowRun.Status.CANCELLED, WorkflowRun.Status.FAILED],
     ).select_related("run")
     resent = 0
     for step_run in in_effect:
-        if get(step_run.run.workflow).step(step_run.name).compensate is None:
+        spec = get(step_run.run.workflow).step(step_run.name)
+        if spec.compensate is None or (
+            step_run.status == StepRun.Status.FAILED and not outcome_unknown(step_run, spec)
+        ):
             continue
         logger.warning("Resending the compensation of %s of run %s", step_run.name, step_run.run_id)
         with transaction.atomic():
