@@ -205,16 +205,15 @@ def wait_for_the_end(order_ids: list[int], timeout: float) -> bool:
     return False
 
 
-def report(order_ids: list[int], sandbox: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from events.models import WorkflowRun
+def differences(
+    order_ids: list[int], charges: dict[str, dict], refunds: Counter, payments: dict[int, Any]
+) -> list[dict[str, Any]]:
+    """Each order whose payment in the app and charge at the provider disagree: a status
+    that does not match, another charge id, or a refund count other than what it says."""
     from orders.gateway import charge_key
-    from orders.models import Order, Payment
+    from orders.models import Order
 
-    time.sleep(3)  # any answer the worker gave up on has been given by now
-    charges = {c["idempotency_key"]: c for c in sandbox.charges()}
-    refunds = Counter(r["charge_id"] for r in sandbox.refunds())
-    payments = {p.order_id: p for p in Payment.objects.filter(order_id__in=order_ids)}
-    differences = []
+    found = []
     for order in Order.objects.filter(pk__in=order_ids):
         charge = charges.get(charge_key(order))
         payment = payments.get(order.pk)
@@ -228,7 +227,7 @@ def report(order_ids: list[int], sandbox: Any, args: argparse.Namespace) -> dict
         if charge and refunds[charge["id"]] != (1 if provider == "refunded" else 0):
             agrees = False
         if not agrees:
-            differences.append(
+            found.append(
                 {
                     "order": order.pk,
                     "status": order.status,
@@ -237,19 +236,33 @@ def report(order_ids: list[int], sandbox: Any, args: argparse.Namespace) -> dict
                     "refunds": refunds.get(charge["id"]) if charge else 0,
                 }
             )
-    captured = sum(1 for c in charges.values() if c["status"] in ("succeeded", "refunded"))
+    return found
+
+
+def report(order_ids: list[int], sandbox: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from events.models import WorkflowRun
+    from orders.models import Order, Payment
+
+    time.sleep(3)  # any answer the worker gave up on has been given by now
+    charges = {c["idempotency_key"]: c for c in sandbox.charges()}
+    refunds = Counter(r["charge_id"] for r in sandbox.refunds())
+    payments = {p.order_id: p for p in Payment.objects.filter(order_id__in=order_ids)}
+    runs = WorkflowRun.objects.filter(
+        workflow="orders.fulfillment", subject_id__in=[str(pk) for pk in order_ids]
+    )
+    orders = Order.objects.filter(pk__in=order_ids)
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "backend": "services" if args.database_url else "embedded",
         "orders": len(order_ids),
         "faults": {"error_rate": args.error_rate, "lose_rate": args.lose_rate},
-        "orders_by_status": dict(
-            Counter(Order.objects.filter(pk__in=order_ids).values_list("status", flat=True))
-        ),
-        "runs_by_status": dict(Counter(WorkflowRun.objects.values_list("status", flat=True))),
+        "orders_by_status": dict(Counter(orders.values_list("status", flat=True))),
+        "runs_by_status": dict(Counter(runs.values_list("status", flat=True))),
         "provider": {
             "charges_by_status": dict(Counter(c["status"] for c in charges.values())),
-            "captures": captured,
+            "captures": sum(
+                1 for c in charges.values() if c["status"] in ("succeeded", "refunded")
+            ),
             "refunds": sum(refunds.values()),
         },
         "app": {
@@ -259,7 +272,7 @@ def report(order_ids: list[int], sandbox: Any, args: argparse.Namespace) -> dict
             ),
             "refunded": sum(1 for p in payments.values() if p.status == "refunded"),
         },
-        "differences": differences,
+        "differences": differences(order_ids, charges, refunds, payments),
     }
 
 
