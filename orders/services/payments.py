@@ -195,8 +195,8 @@ def payment_refund(*, order_id: int) -> Payment | None:
         return _refund_unrecorded_charge(order_id=order_id)
     if payment.status not in (Payment.Status.PENDING, Payment.Status.CAPTURED):
         return payment
-    gateway.refund(charge_id=payment.charge_id)
-    return _record_refund(order_id=order_id)
+    at_provider = gateway.refund(charge_id=payment.charge_id)
+    return _record_refund(order_id=order_id, at_provider=at_provider)
 
 
 def _refund_unrecorded_charge(*, order_id: int) -> Payment | None:
@@ -207,7 +207,7 @@ def _refund_unrecorded_charge(*, order_id: int) -> Payment | None:
     charge = gateway.find_charge(idempotency_key=gateway.charge_key(order))
     if charge is None or charge.status not in ("succeeded", "pending"):
         return None
-    gateway.refund(charge_id=charge.id)
+    at_provider = gateway.refund(charge_id=charge.id)
     with transaction.atomic():
         order = order_lock(order_id)
         Payment.objects.get_or_create(
@@ -218,18 +218,20 @@ def _refund_unrecorded_charge(*, order_id: int) -> Payment | None:
                 "charge_id": charge.id,
             },
         )
-    return _record_refund(order_id=order_id)
+    return _record_refund(order_id=order_id, at_provider=at_provider)
 
 
 @transaction.atomic
-def _record_refund(*, order_id: int) -> Payment:
+def _record_refund(*, order_id: int, at_provider: str) -> Payment:
+    """Record what the provider says it did: a pending charge voided (no money had moved),
+    or money given back (a charge settled meanwhile is refunded, not voided)."""
     order = order_lock(order_id)
     payment = Payment.objects.select_for_update().get(order=order)
-    if payment.status == Payment.Status.PENDING:  # void: no money was taken
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.CAPTURED):
+        return payment
+    if at_provider == "canceled":  # void: no money was taken
         payment.status = Payment.Status.VOIDED
         payment.save(update_fields=["status"])
-        return payment
-    if payment.status != Payment.Status.CAPTURED:
         return payment
     payment.status = Payment.Status.REFUNDED
     payment.refunded_at = timezone.now()
