@@ -31,12 +31,13 @@ RUN DJANGO_SECRET_KEY=build-only-dummy-secret-not-used-at-runtime \
     CELERY_BROKER_URL=memory:// \
     python manage.py collectstatic --noinput -v 0
 
-# Run as an unprivileged user; of /app it owns only var/ (e-mail files, static files).
+# Run as an unprivileged user; of /app it owns only var/ (e-mail files, static files, the
+# sandbox's ledger volume at var/sandbox/).
 # Its home takes what the processes keep for themselves (gunicorn's control socket).
 RUN useradd --system --uid 10001 --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/sandbox \
     && chown -R app:app /app/var
 USER app
 
-EXPOSE 8000 5555
+EXPOSE 8000 5555 8700
 CMD ["gunicorn", "project.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,4 +1,4 @@
-# make run   - set up and start web, worker, beat and flower on the embedded default
+# make run   - set up and start web, worker, beat, flower, relay and the sandbox on the embedded default
 # make test  - set up and run the whole suite: embedded default, then PostgreSQL with RabbitMQ,
 #              then PostgreSQL with Redis
 SHELL := /bin/bash
@@ -26,7 +26,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 .PHONY: help install browser migrate run test test-embedded contract test-services test-redis test-prometheus test-bridges lint format bench bench-bridges clean
 
 help:
-	@echo "make run    start the whole system (web, worker, beat, flower) on SQLite + filesystem broker"
+	@echo "make run    start the whole system (web, worker, beat, flower, relay, sandbox) on SQLite + filesystem broker"
 	@echo "make test   run the whole test suite (embedded default, PostgreSQL + RabbitMQ, PostgreSQL + Redis)"
 	@echo "make lint   ruff, import contracts, migrations check"
 	@echo "make contract  schemathesis (every check) against a live server, as a customer and as staff"
@@ -58,6 +58,8 @@ run: export WEBHOOKS_ALLOW_PRIVATE_TARGETS ?= true
 run: export WEB_PORT := $(WEB_PORT)
 run: export FLOWER_PORT := $(FLOWER_PORT)
 run: export FLOWER_URL ?= http://127.0.0.1:$(FLOWER_PORT)
+run: export SANDBOX_URL ?= http://127.0.0.1:8700
+run: export SANDBOX_CALLBACK_URL ?= http://127.0.0.1:$(WEB_PORT)/api/payments/callback/
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@echo ""
@@ -65,6 +67,7 @@ run: migrate
 	@echo "  API docs   http://127.0.0.1:$(WEB_PORT)/api/docs/   customers alice / alice, bob / bob"
 	@echo "  Flower     http://127.0.0.1:$(FLOWER_PORT)/           login $(subst :, / ,$(FLOWER_BASIC_AUTH))"
 	@echo "  Metrics    http://127.0.0.1:$(WEB_PORT)/metrics     health /healthz, readiness /readyz"
+	@echo "  Sandbox    $(SANDBOX_URL)/v1/charges  payment provider and carrier (faults: POST /_admin/faults)"
 	@echo ""
 	@echo "  Place an order:"
 	@echo "    TOKEN=\$$(curl -s -X POST -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"alice\"}' http://127.0.0.1:$(WEB_PORT)/api/auth/token/ | $(PYTHON) -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])')"

@@ -20,7 +20,13 @@ from .serializers import (
 )
 from .services import dead_letter_discard, dead_letter_replay
 from .services.dead_letters import DeadLetterNotOpen
-from .workflows import CancelRefused, WorkflowNotRetryable, workflow_cancel, workflow_retry
+from .workflows import (
+    CancelRefused,
+    WorkflowNotRetryable,
+    workflow_cancel,
+    workflow_retry,
+    workflow_retry_compensation,
+)
 
 NOT_NOW = OpenApiResponse(description="The record's state does not allow this now.")
 
@@ -81,6 +87,16 @@ class WorkflowRunViewSet(viewsets.ReadOnlyModelViewSet):
         """Run a failed run again from its failed step."""
         try:
             run = workflow_retry(run=self.get_object())
+        except WorkflowNotRetryable as exc:
+            raise StateConflict(str(exc)) from exc
+        return Response(WorkflowRunSerializer(selectors.workflow_run_list().get(pk=run.pk)).data)
+
+    @extend_schema(request=None, responses={200: WorkflowRunSerializer, 409: NOT_NOW})
+    @action(detail=True, methods=["post"], url_path="retry-compensation")
+    def retry_compensation(self, request: Request, pk: str | None = None) -> Response:
+        """Compensate again a run whose compensation failed for good (409 otherwise)."""
+        try:
+            run = workflow_retry_compensation(run=self.get_object())
         except WorkflowNotRetryable as exc:
             raise StateConflict(str(exc)) from exc
         return Response(WorkflowRunSerializer(selectors.workflow_run_list().get(pk=run.pk)).data)

@@ -30,6 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "WATCHDOG_ENABLED": True,
     # How often beat checks the deadlines of steps waiting for a signal.
     "TIMER_INTERVAL_SECONDS": 5,
+    # A compensation (a refund, a release) that keeps failing is tried this many times,
+    # with exponential backoff, before its run ends ``compensation_failed`` for an operator.
+    # An error its step's retry policy does not list fails it at once.
+    "COMPENSATION_MAX_ATTEMPTS": 5,
+    "COMPENSATION_BACKOFF_SECONDS": 1.0,
+    "COMPENSATION_MAX_BACKOFF_SECONDS": 30.0,
     # Link template to a task in Flower, shown in the admin ("" hides the links).
     "FLOWER_TASK_URL": "",
     # Outbound bridges to outside brokers: a list of dicts, each with a "name", a

@@ -38,8 +38,15 @@ class EventsCollector(Collector):
             "Workflow runs by workflow and status.",
             labels=["workflow", "status"],
         )
-        for row in WorkflowRun.objects.values("workflow", "status").annotate(n=Count("pk")):
-            runs.add_metric([row["workflow"], row["status"]], row["n"])
+        counts = {
+            (row["workflow"], row["status"]): row["n"]
+            for row in WorkflowRun.objects.values("workflow", "status").annotate(n=Count("pk"))
+        }
+        # Every status of every workflow seen, zeros included, so an alert on one
+        # (compensation_failed) has a series before the first run gets there.
+        for workflow in sorted({workflow for workflow, _ in counts}):
+            for status in WorkflowRun.Status.values:
+                runs.add_metric([workflow, status], counts.get((workflow, status), 0))
         yield runs
         yield from self.collect_bridges()
 

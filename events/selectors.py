@@ -48,3 +48,17 @@ def workflow_run_for_subject(*, workflow: str, subject_id: object) -> WorkflowRu
 
 def dead_letter_list() -> QuerySet[DeadLetter]:
     return DeadLetter.objects.select_related("delivery", "delivery__event")
+
+
+def workflow_compensation_summary(run: WorkflowRun) -> dict[str, list[str]]:
+    """Which steps a compensating (or compensation-failed) run has undone, and which are
+    still in effect (completed, or did their part and waited) and not undone yet."""
+    steps = list(run.steps.all())
+    undone = [s.name for s in steps if s.status == StepRun.Status.COMPENSATED]
+    not_undone = [
+        s.name
+        for s in steps
+        if s.status in (StepRun.Status.SUCCEEDED, StepRun.Status.WAITING)
+        or (s.status == StepRun.Status.FAILED and s.waited)
+    ]
+    return {"undone": undone, "not_undone": not_undone}

@@ -1,8 +1,9 @@
 """Read serializers of the engine's records, reused by the domain apps' APIs."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from . import types
+from . import selectors, types
 from .envelope import Envelope
 from .models import DeadLetter, Event, StepRun, WorkflowRun
 
@@ -61,8 +62,16 @@ class StepRunSerializer(serializers.ModelSerializer):
         return int(obj.duration.total_seconds() * 1000) if obj.duration else None
 
 
+class CompensationSummarySerializer(serializers.Serializer):
+    undone = serializers.ListField(child=serializers.CharField())
+    not_undone = serializers.ListField(child=serializers.CharField())
+
+
 class WorkflowRunSerializer(serializers.ModelSerializer):
     steps = StepRunSerializer(many=True, read_only=True)
+    compensation = serializers.SerializerMethodField(
+        help_text="Steps undone so far, and steps still in effect and not undone."
+    )
 
     class Meta:
         model = WorkflowRun
@@ -74,11 +83,18 @@ class WorkflowRunSerializer(serializers.ModelSerializer):
             "status",
             "failure_reason",
             "error",
+            "compensation_error",
+            "compensation_attempts",
+            "compensation",
             "correlation_id",
             "started_at",
             "finished_at",
             "steps",
         ]
+
+    @extend_schema_field(CompensationSummarySerializer)
+    def get_compensation(self, obj: WorkflowRun) -> dict[str, list[str]]:
+        return selectors.workflow_compensation_summary(obj)
 
 
 class DeadLetterSerializer(serializers.ModelSerializer):

@@ -37,30 +37,23 @@ def sweep_outbox() -> int:
     return outbox_sweep()
 
 
-@shared_task(
-    name=dispatch.COMPENSATE_WORKFLOW,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=10,
-)
-def compensate_workflow(run_id: str, **trace: str) -> str:
-    """Undo a failed run's completed steps in reverse order, then mark it failed."""
-    return workflow_compensate(run_id=run_id).status
+# A compensation counts its own failed tries (events.conf COMPENSATION_*) and ends its run
+# compensation_failed once they are spent; the task only carries the delays between them.
+@shared_task(name=dispatch.COMPENSATE_WORKFLOW, bind=True, acks_late=True, max_retries=None)
+def compensate_workflow(self, run_id: str, **trace: str) -> str:  # type: ignore[no-untyped-def]
+    """Undo a failed or cancelled run's completed steps in reverse order, then end it."""
+    outcome = workflow_compensate(run_id=run_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=countdown(outcome.retry_in))
+    return outcome.status
 
 
-@shared_task(
-    name=dispatch.COMPENSATE_STEP,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=3,  # then the watchdog sends it again, once per stall period
-)
-def compensate_step(run_id: str, step: str, **trace: str) -> str:
+@shared_task(name=dispatch.COMPENSATE_STEP, bind=True, acks_late=True, max_retries=None)
+def compensate_step(self, run_id: str, step: str, **trace: str) -> None:  # type: ignore[no-untyped-def]
     """Undo a step that completed after its run stopped."""
-    return step_compensate(run_id=run_id, step_name=step).status
+    retry_in = step_compensate(run_id=run_id, step_name=step)
+    if retry_in is not None:
+        raise self.retry(countdown=countdown(retry_in))
 
 
 @shared_task(name=dispatch.RESUME_STALLED)

@@ -8,6 +8,7 @@ notifications' admin is replaced by one that links each notification to its orde
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import CharField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
@@ -29,7 +30,6 @@ from notifications.models import Notification
 from project.errors import ApplicationError
 
 from .models import (
-    GatewayCharge,
     Order,
     OrderLine,
     Payment,
@@ -207,7 +207,9 @@ class PaymentAdmin(ReadOnlyAdmin):
     def charge(self, obj: Payment) -> str:
         if not obj.charge_id:
             return EMPTY
-        return changelist_link(GatewayCharge, obj.charge_id, charge_id=obj.charge_id)
+        # The provider's own record of the charge, in its sandbox.
+        url = f"{settings.SANDBOX_URL}/v1/charges/{obj.charge_id}"
+        return format_html('<a href="{}">{}</a>', url, obj.charge_id)
 
 
 @admin.register(Shipment)
@@ -222,26 +224,6 @@ class ShipmentAdmin(ReadOnlyAdmin):
     @admin.display(description="order", ordering="order")
     def order_link(self, obj: Shipment) -> str:
         return change_link(obj.order)
-
-
-@admin.register(GatewayCharge)
-class GatewayChargeAdmin(ReadOnlyAdmin):
-    """The simulated gateway's ledger: how often each charge was asked for, and how it ended."""
-
-    list_display = ["charge_id", "amount", "status", "calls", "created_at", "updated_at"]
-    list_filter = ["status", "created_at"]
-    search_fields = ["=charge_id", "=idempotency_key", "=token"]
-    date_hierarchy = "created_at"
-    fields = [
-        "charge_id",
-        "idempotency_key",
-        "token",
-        "amount",
-        "status",
-        "calls",
-        "created_at",
-        "updated_at",
-    ]
 
 
 @admin.register(SalesDay)

@@ -16,8 +16,12 @@ DEFAULTS: dict[str, Any] = {
     # The most lines one order may have, and the most units on one line.
     "MAX_LINES": 50,
     "MAX_QUANTITY": 1000,
-    # Simulated carrier's answer time (outside any transaction, like a real API call).
-    "CARRIER_LATENCY_SECONDS": 0.0,
+    # The payment provider's and carrier's sandbox (settings.SANDBOX_URL): how long a
+    # connection and an answer may take before the call counts as failed (transient).
+    "SANDBOX_CONNECT_TIMEOUT_SECONDS": 2.0,
+    "SANDBOX_READ_TIMEOUT_SECONDS": 5.0,
+    # Raise when an outside call is made inside a database transaction (DEBUG and tests).
+    "GUARD_OUTSIDE_CALLS": False,
     # A pending (asynchronous) payment not confirmed in this time cancels the order.
     "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": 15 * 60.0,
     # How long after fulfillment a return may be asked for, and how long the warehouse
@@ -26,11 +30,16 @@ DEFAULTS: dict[str, Any] = {
     "RETURN_PARCEL_TIMEOUT_SECONDS": 14 * 24 * 3600.0,
 }
 
-# What each value must be: a whole number above zero, any number above zero, or any
-# number from zero up.
+# What each value must be: a whole number above zero, any number above zero, or True or
+# False.
 POSITIVE_INTEGERS = ("PENDING_TTL_SECONDS", "MAX_LINES", "MAX_QUANTITY", "RETURN_WINDOW_DAYS")
-POSITIVE_NUMBERS = ("PAYMENT_CONFIRMATION_TIMEOUT_SECONDS", "RETURN_PARCEL_TIMEOUT_SECONDS")
-NON_NEGATIVE_NUMBERS = ("CARRIER_LATENCY_SECONDS",)
+POSITIVE_NUMBERS = (
+    "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS",
+    "RETURN_PARCEL_TIMEOUT_SECONDS",
+    "SANDBOX_CONNECT_TIMEOUT_SECONDS",
+    "SANDBOX_READ_TIMEOUT_SECONDS",
+)
+BOOLEANS = ("GUARD_OUTSIDE_CALLS",)
 
 
 orders_settings = AppSettings("ORDERS", DEFAULTS)
@@ -49,8 +58,8 @@ def _value_problem(name: str, value: Any) -> str | None:
         return f"ORDERS[{name!r}] must be a whole number above zero, not {value!r}."
     if name in POSITIVE_NUMBERS and not (_is_number(value) and value > 0):
         return f"ORDERS[{name!r}] must be a number of seconds above zero, not {value!r}."
-    if name in NON_NEGATIVE_NUMBERS and not (_is_number(value) and value >= 0):
-        return f"ORDERS[{name!r}] must be a number of seconds, zero or more, not {value!r}."
+    if name in BOOLEANS and not isinstance(value, bool):
+        return f"ORDERS[{name!r}] must be True or False, not {value!r}."
     return None
 
 

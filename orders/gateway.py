@@ -1,31 +1,30 @@
-"""A simulated payment gateway with test tokens, as real gateways offer.
+"""The payment provider, reached over HTTP (its sandbox: ``python -m sandbox``).
 
-- ``tok_ok`` succeeds;
-- ``tok_decline`` is declined (permanent: no retry);
-- ``tok_flaky`` answers "unavailable" (transient) to its first two calls, then succeeds;
-- ``tok_async`` is accepted as pending: the gateway confirms later by calling
-  ``POST /api/payments/callback/`` with a signed body (see ``sign`` and ``callback_body``).
+Test tokens, as real providers offer: ``tok_ok`` succeeds; ``tok_decline`` is declined
+(permanent: no retry); ``tok_flaky`` fails transiently twice per idempotency key, then
+succeeds; ``tok_async`` is accepted as pending, and the provider confirms it later by
+POSTing a signed body to ``/api/payments/callback/`` (see ``sign``).
 
-Charges are idempotent by key, as with real providers: a retried or redelivered charge
-never takes the money twice. Its ledger lives in its own table and commits on its own,
-as the provider's side would.
+A charge is keyed by ``charge_key(order)``: a retry after a timeout or a 5xx sends the
+same key, so the provider's ledger shows one charge whatever happened on the way.
 """
 
 import hashlib
 import hmac
 import json
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
 
-from .models import GatewayCharge
+from .outside_http import OutsideUnavailable, error_message, get, post
+
+if TYPE_CHECKING:
+    from .models import Order
 
 TEST_TOKENS = ("tok_ok", "tok_decline", "tok_flaky", "tok_async")
-FLAKY_FAILURES = 2
 SIGNATURE_HEADER = "X-Gateway-Signature"
 
 
@@ -44,69 +43,69 @@ class PaymentDeclined(GatewayError):
     """The card was declined: retrying will not help."""
 
 
-class GatewayUnavailable(GatewayError):
-    """A transient failure (timeout, 503): retrying may succeed."""
+class GatewayUnavailable(GatewayError, OutsideUnavailable):
+    """A transient failure (timeout, connection refused, 5xx): retrying may succeed."""
+
+
+class GatewayRefused(GatewayError):
+    """The provider refused the request for good (a 4xx other than a decline)."""
 
 
 @dataclass(frozen=True)
 class Charge:
     id: str
     pending: bool
+    status: str = ""  # the provider's: pending, succeeded, failed, refunded, canceled
+
+
+def charge_key(order: "Order") -> str:
+    """The order's charge idempotency key: stable across retries, unique across databases."""
+    return f"charge-order-{order.pk}-{int(order.created_at.timestamp() * 1_000_000)}"
+
+
+def _post(path: str, *, key: str = "", body: dict | None = None):  # type: ignore[no-untyped-def]
+    try:
+        return post(path, key=key, json=body)
+    except OutsideUnavailable as exc:
+        raise GatewayUnavailable(str(exc)) from exc
 
 
 def charge(*, token: str, amount: Decimal, idempotency_key: str) -> Charge:
-    """Take ``amount``. Raises PaymentDeclined or GatewayUnavailable.
+    """Take ``amount``. Raises PaymentDeclined, GatewayUnavailable or GatewayRefused.
 
-    A pending charge (``tok_async``) is settled later by the gateway's callback.
+    A pending charge (``tok_async``) is settled later by the provider's callback.
     """
-    if token not in TEST_TOKENS:
-        raise PaymentDeclined(f"Unknown payment token {token!r}.")
-    with transaction.atomic():
-        row, _ = GatewayCharge.objects.select_for_update().get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={
-                "charge_id": f"ch_{uuid.uuid4().hex[:20]}",
-                "token": token,
-                "amount": amount,
-                "status": GatewayCharge.Status.UNAVAILABLE,
-            },
-        )
-        if row.status in (
-            GatewayCharge.Status.CAPTURED,
-            GatewayCharge.Status.REFUNDED,
-            GatewayCharge.Status.PENDING,
-        ):
-            return Charge(id=row.charge_id, pending=row.status == GatewayCharge.Status.PENDING)
-        row.calls += 1
-        if token == "tok_decline":
-            row.status = GatewayCharge.Status.DECLINED
-        elif token == "tok_flaky" and row.calls <= FLAKY_FAILURES:
-            row.status = GatewayCharge.Status.UNAVAILABLE
-        elif token == "tok_async":
-            row.status = GatewayCharge.Status.PENDING
-        else:
-            row.status = GatewayCharge.Status.CAPTURED
-        row.save(update_fields=["calls", "status", "updated_at"])
-    if row.status == GatewayCharge.Status.DECLINED:
-        raise PaymentDeclined("Card declined by the issuer.")
-    if row.status == GatewayCharge.Status.UNAVAILABLE:
-        raise GatewayUnavailable(f"Gateway unavailable (call {row.calls}); try again.")
-    return Charge(id=row.charge_id, pending=row.status == GatewayCharge.Status.PENDING)
-
-
-def settle(*, charge_id: str, succeeded: bool) -> None:
-    """The gateway's side of a callback: a pending charge is captured or declined."""
-    GatewayCharge.objects.filter(charge_id=charge_id, status=GatewayCharge.Status.PENDING).update(
-        status=GatewayCharge.Status.CAPTURED if succeeded else GatewayCharge.Status.DECLINED
+    response = _post(
+        "/v1/charges", key=idempotency_key, body={"token": token, "amount": str(amount)}
     )
+    if response.status_code == 402:
+        raise PaymentDeclined(error_message(response))
+    if response.status_code >= 400:
+        raise GatewayRefused(f"Charge refused: {response.status_code} {error_message(response)}")
+    body = response.json()
+    return Charge(id=body["id"], pending=body["status"] == "pending", status=body["status"])
 
 
-def refund(*, charge_id: str) -> None:
-    """Give the money back (or void a pending charge); refunding twice is harmless."""
-    GatewayCharge.objects.filter(
-        charge_id=charge_id,
-        status__in=[GatewayCharge.Status.CAPTURED, GatewayCharge.Status.PENDING],
-    ).update(status=GatewayCharge.Status.REFUNDED)
+def find_charge(*, idempotency_key: str) -> Charge | None:
+    """The charge made with this key, if any: what a request whose answer was lost did."""
+    try:
+        response = get("/v1/charges", params={"idempotency_key": idempotency_key})
+    except OutsideUnavailable as exc:
+        raise GatewayUnavailable(str(exc)) from exc
+    for body in response.json()["data"]:
+        return Charge(id=body["id"], pending=body["status"] == "pending", status=body["status"])
+    return None
+
+
+def refund(*, charge_id: str) -> str:
+    """Give the money back (or void a pending charge); refunding twice is harmless.
+
+    Returns the charge's status at the provider afterwards (``refunded``, ``canceled``).
+    """
+    response = _post(f"/v1/charges/{charge_id}/refund", key=f"refund-{charge_id}")
+    if response.status_code >= 400:
+        raise GatewayRefused(f"Refund refused: {response.status_code} {error_message(response)}")
+    return str(response.json()["status"])
 
 
 def sign(body: bytes) -> str:
@@ -126,6 +125,6 @@ def signature_valid(body: bytes, signature: str) -> bool:
 
 
 def callback_body(*, charge_id: str, succeeded: bool, reason: str = "") -> bytes:
-    """The body the gateway posts to the callback endpoint (used by tests and demos)."""
+    """The body the gateway posts to the callback endpoint (the sandbox sends the same)."""
     status = CallbackStatus.SUCCEEDED if succeeded else CallbackStatus.FAILED
     return json.dumps({"charge_id": charge_id, "status": status, "reason": reason}).encode()

@@ -144,29 +144,6 @@ class Shipment(models.Model):
         return f"{self.carrier} {self.tracking_number}"
 
 
-class GatewayCharge(models.Model):
-    """The simulated payment gateway's own ledger (stands in for the provider's side)."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending (confirmation by callback)"
-        CAPTURED = "captured", "Captured"
-        DECLINED = "declined", "Declined"
-        REFUNDED = "refunded", "Refunded"
-        UNAVAILABLE = "unavailable", "Gateway unavailable"
-
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    charge_id = models.CharField(max_length=64, unique=True)
-    token = models.CharField(max_length=64)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=20, choices=Status.choices)
-    calls = models.PositiveIntegerField(default=0, help_text="Charge calls received.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"{self.charge_id} {self.amount} ({self.status})"
-
-
 class SalesDay(models.Model):
     """Read model: units sold and revenue per day and product, built from order.fulfilled."""
 

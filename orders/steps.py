@@ -5,7 +5,7 @@ from django.db import InterfaceError, OperationalError
 
 from events.workflows import RetryPolicy, StepCancelled, StepContext, StepFailed, Wait, step
 
-from . import gateway, services
+from . import carrier, gateway, services
 from .conf import orders_settings
 from .models import Order, Payment
 from .services.exceptions import OrderNotActive, OutOfStock
@@ -43,7 +43,10 @@ def release_stock(ctx: StepContext) -> None:
 
 @step(
     "orders.charge_payment",
-    atomic=False,  # calls the gateway; idempotent through the gateway's idempotency key
+    # Calls the gateway outside any transaction; a timeout or a 5xx is retried with the same
+    # idempotency key, so the money is taken once. Its compensation (the refund) retries on
+    # the same errors.
+    atomic=False,
     soft_time_limit=30,
     retry=RetryPolicy(
         max_attempts=5, backoff=0.5, max_backoff=10, retry_on=(gateway.GatewayUnavailable,)
@@ -75,14 +78,21 @@ def charge_payment(ctx: StepContext) -> dict | Wait:
 
 @charge_payment.compensation
 def refund_payment(ctx: StepContext) -> None:
-    services.payment_refund(order_id=_order_id(ctx))
+    """Refund outside any transaction; a transient error is retried by the engine, a
+    refusal by the provider ends the run ``compensation_failed`` for an operator."""
+    try:
+        services.payment_refund(order_id=_order_id(ctx))
+    except gateway.GatewayRefused as exc:
+        raise StepFailed("refund_refused", str(exc)) from exc
 
 
 @step(
     "orders.create_shipment",
     atomic=False,  # books with the carrier; idempotent through the booking key
     soft_time_limit=30,
-    retry=RetryPolicy(max_attempts=3, backoff=1, retry_on=(ConnectionError, TimeoutError)),
+    retry=RetryPolicy(
+        max_attempts=5, backoff=0.5, max_backoff=10, retry_on=(carrier.CarrierUnavailable,)
+    ),
 )
 def create_shipment(ctx: StepContext) -> dict:
     try:

@@ -347,8 +347,11 @@ PROMETHEUS_LATENCY_BUCKETS = (
 
 FLOWER_URL = os.environ.get("FLOWER_URL", "http://127.0.0.1:5555").rstrip("/")
 
+# The payment provider's and carrier's sandbox (python -m sandbox), reached over HTTP only.
+SANDBOX_URL = os.environ.get("SANDBOX_URL", "http://127.0.0.1:8700").rstrip("/")
+
 # Shared with the payment gateway, which signs its callbacks with it. The simulated
-# gateway runs in this project, so by default the key is derived from SECRET_KEY.
+# gateway (the sandbox) derives the same key from DJANGO_SECRET_KEY unless this is set.
 PAYMENTS_WEBHOOK_SECRET = (
     os.environ.get("PAYMENTS_WEBHOOK_SECRET")
     or hashlib.sha256(f"payments-webhook:{SECRET_KEY}".encode()).hexdigest()
@@ -392,6 +395,14 @@ EVENTS = {
         "region_name": AWS_REGION,
         **({"endpoint_url": AWS_ENDPOINT_URL} if AWS_ENDPOINT_URL else {}),
     },
+    **{
+        key: value
+        for key, value in {
+            "COMPENSATION_MAX_ATTEMPTS": env_int("EVENTS_COMPENSATION_MAX_ATTEMPTS"),
+            "COMPENSATION_BACKOFF_SECONDS": env_float("EVENTS_COMPENSATION_BACKOFF_SECONDS"),
+        }.items()
+        if value is not None
+    },
 }
 
 # The order domain's settings: orders/conf.py holds their defaults and says what each
@@ -401,7 +412,10 @@ ORDERS = {
     key: value
     for key, value in {
         "PENDING_TTL_SECONDS": env_int("ORDERS_PENDING_TTL_SECONDS"),
-        "CARRIER_LATENCY_SECONDS": env_float("ORDERS_CARRIER_LATENCY_SECONDS"),
+        "SANDBOX_CONNECT_TIMEOUT_SECONDS": env_float("ORDERS_SANDBOX_CONNECT_TIMEOUT_SECONDS"),
+        "SANDBOX_READ_TIMEOUT_SECONDS": env_float("ORDERS_SANDBOX_READ_TIMEOUT_SECONDS"),
+        # On in DEBUG unless switched off; off (the default) otherwise unless switched on.
+        "GUARD_OUTSIDE_CALLS": env_bool("ORDERS_GUARD_OUTSIDE_CALLS", default=DEBUG) or None,
         "RETURN_PARCEL_TIMEOUT_SECONDS": env_float("ORDERS_RETURN_PARCEL_TIMEOUT_SECONDS"),
         "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": env_float(
             "ORDERS_PAYMENT_CONFIRMATION_TIMEOUT_SECONDS"

@@ -1,12 +1,15 @@
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from events import dispatch
 from events.workflows import Workflow, register, unregister
 from tests.factories import client_for, make_catalog, make_user
 from tests.fakes import RecordingBroker
+from tests.sandbox_process import Sandbox
 
 # The helpers assert as the tests do: their failures are reported the same way.
 pytest.register_assert_rewrite("tests.helpers", "tests.integration.helpers")
@@ -91,3 +94,30 @@ def register_workflow() -> Iterator[Callable[[Workflow], Workflow]]:
     yield register_for_test
     for name in names:
         unregister(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_sandbox() -> Iterator[Sandbox]:
+    """The payment provider's and carrier's sandbox: a real process for the whole suite.
+
+    The app reaches it over HTTP (settings.SANDBOX_URL), and so does every worker process
+    a test starts (SANDBOX_URL in their environment). It sends no callbacks: the tests
+    that need the real ``tok_async`` callback start a sandbox of their own.
+    """
+    process = Sandbox().start()
+    previous = os.environ.get("SANDBOX_URL")
+    os.environ["SANDBOX_URL"] = process.url
+    django_settings.SANDBOX_URL = process.url
+    yield process
+    process.stop()
+    if previous is None:
+        os.environ.pop("SANDBOX_URL", None)
+    else:
+        os.environ["SANDBOX_URL"] = previous
+
+
+@pytest.fixture
+def sandbox(suite_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The suite's sandbox, its faults cleared after the test."""
+    yield suite_sandbox
+    suite_sandbox.clear_faults()

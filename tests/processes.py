@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.db import connection
 
@@ -266,7 +267,6 @@ class WebServer:
         return self
 
     def _answers(self) -> bool:
-        import httpx
 
         assert self.process is not None
         if self.process.poll() is not None:

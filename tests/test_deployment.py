@@ -52,8 +52,22 @@ def compose() -> dict:
 
 
 def app_services() -> dict[str, dict]:
-    """The services that run this project's image (built from the Dockerfile)."""
-    return {name: svc for name, svc in compose()["services"].items() if "build" in svc}
+    """The services that run this project's Django code (its image, the sandbox aside)."""
+    return {
+        name: svc
+        for name, svc in compose()["services"].items()
+        if "build" in svc and name != "sandbox"
+    }
+
+
+def sandbox_env_names() -> set[str]:
+    """The environment variable names the sandbox reads (it has no Django settings)."""
+    sources = (ROOT / "sandbox" / "config.py", ROOT / "sandbox" / "faults.py")
+    found = set()
+    for path in sources:
+        found |= set(re.findall(r"""env\.get\(\s*["']([A-Z][A-Z0-9_]*)["']""", path.read_text()))
+        found |= set(re.findall(r"""env\[["']([A-Z][A-Z0-9_]*)["']\]""", path.read_text()))
+    return found
 
 
 def procfile() -> dict[str, str]:
@@ -82,7 +96,7 @@ def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
     base = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CELERY_", "FLOWER_", "DATABASE_"))
+        if not key.startswith(("DJANGO_", "CELERY_", "FLOWER_", "DATABASE_", "ORDERS_", "SANDBOX_"))
     }
     base.update(DJANGO_SETTINGS_MODULE="project.settings", VAR_DIR=str(tmp_path), **env)
     return subprocess.run(
@@ -213,6 +227,23 @@ def test_compose_processes_are_the_procfile_processes():
     assert 'WSGI_APPLICATION = "project.wsgi.application"' in SETTINGS.read_text()
     # The relay runs the same management command in both.
     assert argv(services["relay"]["command"]) == argv(entries["relay"])
+
+
+def test_compose_runs_the_sandbox_beside_the_app():
+    services = compose()["services"]
+    sandbox = services["sandbox"]
+    assert argv(sandbox["command"]) == ["python", "-m", "sandbox"] == argv(procfile()["sandbox"])
+    assert sandbox["image"] == services["web"]["image"]
+    env = sandbox["environment"]
+    assert set(env) <= sandbox_env_names(), set(env) - sandbox_env_names()
+    assert "DATABASE_URL" not in env  # its own ledger, never the app's database
+    assert env["SANDBOX_DB_PATH"].startswith("/app/var/sandbox/")
+    assert any(volume.endswith(":/app/var/sandbox") for volume in sandbox["volumes"])
+    assert env["SANDBOX_CALLBACK_URL"] == "http://web:8000/api/payments/callback/"
+    assert "127.0.0.1:8700:8700" in sandbox["ports"]
+    for name in APP_PROCESSES:
+        assert "sandbox:8700" in services[name]["environment"]["SANDBOX_URL"], name
+    assert "web" in services["web"]["environment"]["DJANGO_ALLOWED_HOSTS"]
 
 
 # --- Dockerfile -----------------------------------------------------------------------------

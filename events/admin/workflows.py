@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from .. import selectors
 from ..models import (
     Event,
     StepRun,
@@ -15,6 +16,7 @@ from ..workflows import (
     WorkflowNotRetryable,
     workflow_cancel,
     workflow_retry,
+    workflow_retry_compensation,
 )
 from .base import (
     EMPTY,
@@ -63,11 +65,22 @@ class WorkflowRunAdmin(ReadOnlyAdmin):
         ("Steps", {"fields": ["graph"]}),
         (None, {"fields": ["id", "workflow", "subject", "status", "progress"]}),
         ("Failure", {"fields": ["error", "failure_reason"]}),
+        (
+            "Compensation",
+            {
+                "fields": [
+                    "compensation_error",
+                    "compensation_attempts",
+                    "steps_undone",
+                    "steps_not_undone",
+                ]
+            },
+        ),
         ("Input and lineage", {"fields": ["input_pretty", "correlation"]}),
         ("Timing", {"fields": ["started_at", "finished_at", "duration"]}),
     ]
     inlines = [StepRunInline]
-    actions = ["retry", "cancel"]
+    actions = ["retry", "retry_compensation", "cancel"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WorkflowRun]:
         return (
@@ -103,6 +116,14 @@ class WorkflowRunAdmin(ReadOnlyAdmin):
             Event, f"events of {obj.correlation_id}", correlation_id=obj.correlation_id
         )
 
+    @admin.display(description="steps undone")
+    def steps_undone(self, obj: WorkflowRun) -> str:
+        return ", ".join(selectors.workflow_compensation_summary(obj)["undone"]) or EMPTY
+
+    @admin.display(description="steps still in effect (not undone)")
+    def steps_not_undone(self, obj: WorkflowRun) -> str:
+        return ", ".join(selectors.workflow_compensation_summary(obj)["not_undone"]) or EMPTY
+
     @admin.display(description="input")
     def input_pretty(self, obj: WorkflowRun) -> str:
         return pretty_json(obj.input)
@@ -116,6 +137,20 @@ class WorkflowRunAdmin(ReadOnlyAdmin):
             lambda run: workflow_retry(run=run),
             refused=WorkflowNotRetryable,
             done="Retried {} run(s).",
+        )
+
+    @admin.action(
+        description="Retry the compensation of runs whose compensation failed",
+        permissions=["operate"],
+    )
+    def retry_compensation(self, request: HttpRequest, queryset: QuerySet[WorkflowRun]) -> None:
+        act_on_each(
+            self,
+            request,
+            queryset,
+            lambda run: workflow_retry_compensation(run=run),
+            refused=WorkflowNotRetryable,
+            done="Compensating {} run(s) again.",
         )
 
     @admin.action(

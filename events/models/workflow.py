@@ -14,8 +14,12 @@ class WorkflowRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        # Its compensation failed for good: an operator retries it (admin, API, command).
+        COMPENSATION_FAILED = "compensation_failed", "Compensation failed"
 
-    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.COMPENSATION_FAILED)
+    # What a run that compensates becomes once every completed step is undone.
+    COMPENSATION_ENDS = (Status.FAILED, Status.CANCELLED)
 
     class Reason(models.TextChoices):
         """The engine's own failure reasons; a workflow's steps and hooks add their own."""
@@ -43,6 +47,21 @@ class WorkflowRun(models.Model):
         null=True,
         blank=True,
         help_text="The event or command that started it: the cause of the events its steps emit.",
+    )
+    compensation_ends_as = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[(status.value, status.label) for status in COMPENSATION_ENDS],
+        help_text="What the run becomes once its compensation completes.",
+    )
+    compensation_attempts = models.PositiveIntegerField(
+        default=0, help_text="Failed tries of its compensation since it began (or was retried)."
+    )
+    compensation_tried_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its compensation was last begun or tried."
+    )
+    compensation_error = models.TextField(
+        blank=True, help_text="Why its compensation failed, which step and how."
     )
     started_at = models.DateTimeField(auto_now_add=True, help_text="When the run began.")
     finished_at = models.DateTimeField(null=True, blank=True, help_text="When it ended.")

@@ -24,6 +24,7 @@ from .engine import (
     RunEnded,
     workflow_cancel,
     workflow_retry,
+    workflow_retry_compensation,
     workflow_signal,
     workflow_start,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "unregister",
     "workflow_cancel",
     "workflow_retry",
+    "workflow_retry_compensation",
     "workflow_signal",
     "workflow_start",
 ]

@@ -58,6 +58,9 @@ def step(
             soft_time_limit=soft_time_limit,
             time_limit=spec.time_limit,
             acks_late=True,
+            # The step's retry policy counts and bounds its tries; Celery's own default
+            # (three retries) would strand a step whose policy allows more.
+            max_retries=None,
         )(run_step)
         return spec
 

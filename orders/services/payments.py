@@ -1,8 +1,9 @@
 """Payments: charging the order through the gateway, its callback, refunds.
 
-The gateway is the outside world: it is called outside a transaction wherever the
-outcome can be recorded afterwards, and its idempotency key makes a retried or
-redelivered charge take the money once.
+The gateway is the outside world (the sandbox, over HTTP): it is never called inside a
+transaction. Each call comes first, and its outcome is recorded afterwards in a
+transaction of its own; its idempotency key makes a retried or redelivered charge take
+the money once, and a retried refund give it back once.
 """
 
 from typing import NoReturn
@@ -38,7 +39,9 @@ def payment_charge(*, order_id: int) -> Payment:
         raise OrderNotActive(f"Order {order.pk} is {order.status}, not reserved.")
     try:
         charge = gateway.charge(
-            token=order.payment_token, amount=order.total, idempotency_key=f"order-{order.pk}"
+            token=order.payment_token,
+            amount=order.total,
+            idempotency_key=gateway.charge_key(order),
         )
     except gateway.PaymentDeclined as exc:
         _record_decline(order_id=order.pk, reason=str(exc))
@@ -51,8 +54,10 @@ def payment_charge(*, order_id: int) -> Payment:
 def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Payment:
     """The gateway's callback for a pending charge: record the outcome, resume the workflow.
 
-    A duplicate callback, or one for a payment no longer pending (its order was cancelled
-    meanwhile), changes nothing.
+    A duplicate callback, or one for a payment no longer pending, changes nothing. A
+    charge confirmed after its order was cancelled is voided: the refund goes out after
+    the transaction, and the payment stays pending until it is recorded (a failed refund
+    answers an error, and the gateway sends its callback again).
     """
     with transaction.atomic():
         order_id = Payment.objects.filter(charge_id=charge_id).values_list("order_id", flat=True)
@@ -64,28 +69,17 @@ def payment_confirm(*, charge_id: str, succeeded: bool, reason: str = "") -> Pay
         payment = Payment.objects.select_for_update().get(charge_id=charge_id)
         if payment.status != Payment.Status.PENDING:
             return payment
-        gateway.settle(charge_id=charge_id, succeeded=succeeded)
-        if succeeded and order.status != Order.Status.RESERVED:
-            return _void_confirmed(payment)
-        if succeeded:
+        if succeeded and order.status == Order.Status.RESERVED:
             return _capture_confirmed(payment, run=run)
-        return _decline_confirmed(payment, run=run, reason=reason)
-
-
-def _void_confirmed(payment: Payment) -> Payment:
-    """Cancelled while the charge was pending: the money goes straight back.
-
-    The order was never paid, so there is nothing to refund in its name.
-    """
-    gateway.refund(charge_id=payment.charge_id)
-    payment.status = Payment.Status.VOIDED
-    payment.save(update_fields=["status"])
-    return payment
+        if not succeeded:
+            return _decline_confirmed(payment, run=run, reason=reason)
+    # Confirmed after the order was cancelled: the money goes straight back.
+    return payment_refund(order_id=payment.order_id)
 
 
 def _capture_confirmed(payment: Payment, *, run: WorkflowRun | None) -> Payment:
     """The pending charge went through: the order is paid and its run goes on."""
-    payment = _record_capture(order_id=payment.order_id, charge_id=payment.charge_id)
+    payment = _capture(Order.objects.get(pk=payment.order_id), payment.charge_id)
     if run is not None:
         workflow_signal(run=run, signal=PAYMENT_CONFIRMED, result={"confirmed": True})
     return payment
@@ -188,19 +182,57 @@ def _capture(order: Order, charge_id: str) -> Payment:
     return payment
 
 
-@transaction.atomic
 def payment_refund(*, order_id: int) -> Payment | None:
-    """Refund a captured payment (no-op if there is none or it was refunded)."""
+    """Refund a captured payment, or void a pending one (no-op if there is neither).
+
+    The gateway is called first, outside any transaction, with the charge's own key; the
+    outcome is recorded afterwards in a transaction of its own. If recording fails, the
+    payment still reads captured, so the retry refunds again (the gateway answers with the
+    refund it already made) and records it then: the ledger and the database agree.
+    """
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if payment is None:
+        return _refund_unrecorded_charge(order_id=order_id)
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.CAPTURED):
+        return payment
+    at_provider = gateway.refund(charge_id=payment.charge_id)
+    return _record_refund(order_id=order_id, at_provider=at_provider)
+
+
+def _refund_unrecorded_charge(*, order_id: int) -> Payment | None:
+    """The charge step gave up with the outcome unknown (every answer lost or late): the
+    provider may have taken the money all the same. It is looked up by the charge's key,
+    given back, and recorded, so the ledger and the database agree."""
+    order = Order.objects.get(pk=order_id)
+    charge = gateway.find_charge(idempotency_key=gateway.charge_key(order))
+    if charge is None or charge.status not in ("succeeded", "pending"):
+        return None
+    at_provider = gateway.refund(charge_id=charge.id)
+    with transaction.atomic():
+        order = order_lock(order_id)
+        Payment.objects.get_or_create(
+            order=order,
+            defaults={
+                "amount": order.total,
+                "status": Payment.Status.CAPTURED if not charge.pending else Payment.Status.PENDING,
+                "charge_id": charge.id,
+            },
+        )
+    return _record_refund(order_id=order_id, at_provider=at_provider)
+
+
+@transaction.atomic
+def _record_refund(*, order_id: int, at_provider: str) -> Payment:
+    """Record what the provider says it did: a pending charge voided (no money had moved),
+    or money given back (a charge settled meanwhile is refunded, not voided)."""
     order = order_lock(order_id)
-    payment = Payment.objects.select_for_update().filter(order=order).first()
-    if payment is not None and payment.status == Payment.Status.PENDING:
-        gateway.refund(charge_id=payment.charge_id)  # void: no money was taken
+    payment = Payment.objects.select_for_update().get(order=order)
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.CAPTURED):
+        return payment
+    if at_provider == "canceled":  # void: no money was taken
         payment.status = Payment.Status.VOIDED
         payment.save(update_fields=["status"])
         return payment
-    if payment is None or payment.status != Payment.Status.CAPTURED:
-        return payment
-    gateway.refund(charge_id=payment.charge_id)
     payment.status = Payment.Status.REFUNDED
     payment.refunded_at = timezone.now()
     payment.save(update_fields=["status", "refunded_at"])

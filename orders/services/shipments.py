@@ -19,17 +19,27 @@ def shipment_create(*, order_id: int) -> Shipment:
     existing = Shipment.objects.filter(order_id=order_id).first()
     if existing is not None:
         return existing
-    if not Order.objects.filter(pk=order_id, status=Order.Status.PAID).exists():
+    order = Order.objects.filter(pk=order_id, status=Order.Status.PAID).first()
+    if order is None:
         raise OrderNotActive(f"Order {order_id} is not paid.")
-    tracking_number = carrier.book(idempotency_key=f"order-{order_id}")
-    return _record_shipment(order_id=order_id, tracking_number=tracking_number)
+    tracking_number = carrier.book(idempotency_key=booking_key(order))
+    try:
+        return _record_shipment(order_id=order_id, tracking_number=tracking_number)
+    except OrderNotActive:
+        # Cancelled while booking: the parcel is called off, after the transaction.
+        carrier.cancel(tracking_number=tracking_number)
+        raise
+
+
+def booking_key(order: Order) -> str:
+    """The order's booking idempotency key: stable across retries, unique across databases."""
+    return f"ship-order-{order.pk}-{int(order.created_at.timestamp() * 1_000_000)}"
 
 
 @transaction.atomic
 def _record_shipment(*, order_id: int, tracking_number: str) -> Shipment:
     order = order_lock(order_id)
     if order.status != Order.Status.PAID:
-        carrier.cancel(tracking_number=tracking_number)
         raise OrderNotActive(f"Order {order.pk} became {order.status} while booking.")
     shipment, created = Shipment.objects.get_or_create(
         order=order, defaults={"carrier": carrier.CARRIER, "tracking_number": tracking_number}

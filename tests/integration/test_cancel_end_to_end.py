@@ -15,10 +15,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_paid_order_cancelled_before_shipping_is_refunded_once(
-    start_worker, customer_client, catalog, wait_settled
+    start_worker, customer_client, catalog, wait_settled, sandbox
 ):
-    # A slow carrier holds the order in "paid" long enough to cancel it.
-    start_worker(env={"ORDERS_CARRIER_LATENCY_SECONDS": "3"})
+    # A slow carrier (the sandbox's shipments) holds the order in "paid" long enough to
+    # cancel it.
+    sandbox.set_faults(latency=3, endpoints=["shipments"])
+    start_worker()
     initial_stock = Product.objects.get(sku="MUG-LOGO").stock
     order = place(customer_client, order_body(("MUG-LOGO", 2)))
     wait_for_status(customer_client, order["id"], {"paid"}, timeout=30)
@@ -35,9 +37,9 @@ def test_a_paid_order_cancelled_before_shipping_is_refunded_once(
         "order.placed",
         "stock.reserved",
         "payment.captured",
+        "order.cancelled",  # decided first; the refund and the release follow it
         "payment.refunded",
         "stock.released",
-        "order.cancelled",
     ]
     assert Order.objects.get(pk=order["id"]).status == "cancelled"
     assert Product.objects.get(sku="MUG-LOGO").stock == initial_stock
@@ -48,3 +50,7 @@ def test_a_paid_order_cancelled_before_shipping_is_refunded_once(
     assert steps["charge_payment"] == "compensated"
     assert steps["reserve_stock"] == "compensated"
     assert steps["complete_order"] == "skipped"
+    # The provider took the money once and gave it back once.
+    [charge] = sandbox.charges_for_order(order["id"])
+    assert charge["status"] == "refunded"
+    assert [r["charge_id"] for r in sandbox.refunds()].count(charge["id"]) == 1

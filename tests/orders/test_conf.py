@@ -33,7 +33,11 @@ def test_an_unknown_key_is_refused_when_read(settings):
 
 
 def test_the_check_passes_the_defaults_and_the_environments_values(settings):
-    settings.ORDERS = {"CARRIER_LATENCY_SECONDS": 0.0, "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": 4.0}
+    settings.ORDERS = {
+        "SANDBOX_READ_TIMEOUT_SECONDS": 1.5,
+        "GUARD_OUTSIDE_CALLS": True,
+        "PAYMENT_CONFIRMATION_TIMEOUT_SECONDS": 4.0,
+    }
 
     assert orders_settings_check() == []
 
@@ -55,9 +59,10 @@ def test_the_check_passes_the_defaults_and_the_environments_values(settings):
             "'RETURN_PARCEL_TIMEOUT_SECONDS'] must be a number of seconds above zero",
         ),
         (
-            {"CARRIER_LATENCY_SECONDS": -0.5},
-            "'CARRIER_LATENCY_SECONDS'] must be a number of seconds, zero or more",
+            {"SANDBOX_CONNECT_TIMEOUT_SECONDS": 0},
+            "'SANDBOX_CONNECT_TIMEOUT_SECONDS'] must be a number of seconds above zero",
         ),
+        ({"GUARD_OUTSIDE_CALLS": "yes"}, "'GUARD_OUTSIDE_CALLS'] must be True or False"),
     ],
 )
 def test_the_check_refuses_unknown_keys_and_bad_values(settings, orders, says):

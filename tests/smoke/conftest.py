@@ -1,8 +1,8 @@
 """The whole system as ``make run`` starts it, for smoke tests in a real browser.
 
-``system`` runs ``honcho start -f Procfile`` (web, worker, beat, flower) on the embedded
-default (SQLite + filesystem broker) in a temporary ``VAR_DIR``, on free ports, with the
-demo data seeded. ``browser`` is Debian's Chromium, driven by Playwright.
+``system`` runs ``honcho start -f Procfile`` (web, worker, beat, flower, relay, sandbox) on
+the embedded default (SQLite + filesystem broker) in a temporary ``VAR_DIR``, on free
+ports, with the demo data seeded. ``browser`` is Debian's Chromium, driven by Playwright.
 """
 
 import contextlib
@@ -104,6 +104,10 @@ def system_env(var_dir: Path, web_port: int, flower_port: int) -> dict[str, str]
         FLOWER_PORT=str(flower_port),
         FLOWER_URL=f"http://127.0.0.1:{flower_port}",
         FLOWER_BASIC_AUTH=f"{FLOWER_USER}:{FLOWER_PASSWORD}",
+        # The Procfile's sandbox on a port of its own (not the suite's sandbox), calling
+        # this system's web process back.
+        SANDBOX_URL=f"http://127.0.0.1:{free_port()}",
+        SANDBOX_CALLBACK_URL=f"http://127.0.0.1:{web_port}/api/payments/callback/",
         DJANGO_DEBUG="true",
         CELERY_TASK_DEFAULT_QUEUE=f"smoke-{uuid.uuid4().hex[:8]}",
         LOG_LEVEL="INFO",

@@ -12,15 +12,19 @@ from events.workflows import (
     WorkflowNotRetryable,
     workflow_cancel,
     workflow_retry,
+    workflow_retry_compensation,
 )
 
 
 class Command(BaseCommand):
-    help = "List workflow runs, show one, retry a failed one from its failed step, or cancel one."
+    help = (
+        "List workflow runs, show one, retry a failed one from its failed step, cancel one, "
+        "or retry the compensation of one whose compensation failed."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="action", required=True, metavar="{list,show,retry,cancel}"
+            dest="action", required=True, metavar="{list,show,retry,cancel,retry-compensation}"
         )
         listing = sub.add_parser("list", help="Recent runs.")
         listing.add_argument("--status", choices=WorkflowRun.Status.values)
@@ -30,6 +34,7 @@ class Command(BaseCommand):
             ("show", "One run and its steps."),
             ("retry", "Retry a failed run."),
             ("cancel", "Cancel a running run (compensates its completed steps)."),
+            ("retry-compensation", "Compensate again a run whose compensation failed."),
         ):
             sub.add_parser(name, help=text).add_argument("run_id", help="Run id (UUID).")
 
@@ -61,7 +66,14 @@ class Command(BaseCommand):
             except CancelRefused as exc:
                 raise CommandError(str(exc)) from exc
             run = self._get(str(run.pk))
-            self.stdout.write(f"Run {run.pk} is cancelled.")
+            self.stdout.write(f"Run {run.pk} is cancelled; its completed steps are being undone.")
+        elif options["action"] == "retry-compensation":
+            try:
+                run = workflow_retry_compensation(run=run)
+            except WorkflowNotRetryable as exc:
+                raise CommandError(str(exc)) from exc
+            run = self._get(str(run.pk))
+            self.stdout.write(f"Run {run.pk} is compensating again.")
         self._show(run)
 
     def _get(self, run_id: str) -> WorkflowRun:
@@ -74,6 +86,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{run.workflow} {run.subject_type}:{run.subject_id}  {run.status}  {run.error}"
         )
+        if run.compensation_error:
+            self.stdout.write(f"  compensation: {run.compensation_error}")
         for step in run.steps.all():
             duration = f"{step.duration.total_seconds():.3f}s" if step.duration else "-"
             self.stdout.write(

@@ -7,7 +7,7 @@ the bookkeeping they share (locks, queueing, advancing a run).
 """
 
 from .cancel import workflow_cancel
-from .compensation import workflow_compensate
+from .compensation import CompensationOutcome, workflow_compensate, workflow_retry_compensation
 from .execute import step_execute
 from .late import step_compensate
 from .outcomes import RunEnded, StepOutcome, StepResult
@@ -18,6 +18,7 @@ from .timers import workflow_fire_timers
 from .watchdog import workflow_resume_stalled
 
 __all__ = [
+    "CompensationOutcome",
     "RunEnded",
     "StepOutcome",
     "StepResult",
@@ -28,6 +29,7 @@ __all__ = [
     "workflow_fire_timers",
     "workflow_resume_stalled",
     "workflow_retry",
+    "workflow_retry_compensation",
     "workflow_signal",
     "workflow_start",
 ]

@@ -11,11 +11,18 @@ from django.utils import timezone
 from ...models import StepRun, WorkflowRun
 from ..definition import StepCancelled, Wait
 from ..registry import get
-from .compensation import compensate_steps
 from .failure import fail_try
 from .late import finished_late
 from .outcomes import StepOutcome, StepResult, Superseded
-from .progress import RUNNABLE, advance, in_flow, lock_run, owned, step_context
+from .progress import (
+    RUNNABLE,
+    advance,
+    begin_compensation,
+    in_flow,
+    lock_run,
+    owned,
+    step_context,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +127,7 @@ def _stop(run_id: uuid.UUID, step_run: StepRun, exc: StepCancelled) -> StepOutco
             return StepOutcome(status=StepResult.SUPERSEDED)
         if run.status == WorkflowRun.Status.RUNNING:
             logger.warning("Run %s stops: %s says %s", run.pk, step_run.name, exc)
-            with in_flow(run):
-                compensate_steps(run)
-            run.status = WorkflowRun.Status.CANCELLED
             run.error = f"{step_run.name}: {exc}"
             run.failure_reason = WorkflowRun.Reason.CANCELLED
-            run.finished_at = now
-            run.save(update_fields=["status", "error", "failure_reason", "finished_at"])
+            begin_compensation(run, ends_as=WorkflowRun.Status.CANCELLED)
     return StepOutcome(status=StepResult.SKIPPED)

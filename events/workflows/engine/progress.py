@@ -12,9 +12,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ... import dispatch
+from ...conf import events_settings
 from ...context import caused_by
 from ...models import StepRun, WorkflowRun
-from ..definition import StepContext
+from ...retry import backoff_delay
+from ..definition import StepContext, StepFailed, StepSpec
 from ..registry import get
 
 RUNNABLE = (StepRun.Status.QUEUED, StepRun.Status.RETRYING)
@@ -91,3 +93,85 @@ def advance(run: WorkflowRun) -> None:
     run.save(update_fields=["status", "finished_at"])
     if definition.on_success:
         definition.on_success(run)
+
+
+# --- Compensation bookkeeping, shared by the run's compensation and a late step's undo ---
+
+
+def in_effect(step_run: StepRun) -> bool:
+    """Whether the step's work is out there: it completed, or did its part and waited."""
+    return step_run.status in (StepRun.Status.SUCCEEDED, StepRun.Status.WAITING) or (
+        step_run.status == StepRun.Status.FAILED and step_run.waited
+    )
+
+
+def needs_undoing(step_run: StepRun, spec: StepSpec) -> bool:
+    """Whether the run's compensation calls this step's compensation: the step is in
+    effect, or its outcome is unknown (a lost answer may hide a charge made)."""
+    if spec.compensate is None:
+        return False
+    return in_effect(step_run) or outcome_unknown(step_run, spec)
+
+
+def outcome_unknown(step_run: StepRun, spec: StepSpec) -> bool:
+    """An outside call that failed (for good, or waiting for a retry that a stopped run
+    will not give it) and was not undone yet: it may have taken effect all the same."""
+    failed = step_run.status == StepRun.Status.RETRYING or (
+        step_run.status == StepRun.Status.FAILED and not step_run.waited
+    )
+    return failed and not spec.atomic and step_run.compensated_at is None
+
+
+def begin_compensation(run: WorkflowRun, *, ends_as: str) -> None:
+    """Claim the run for compensating; its compensation task is sent after commit.
+
+    The status is the claim: every other move (a step's try, a signal, a cancel) only acts
+    on a running run, so the compensation can call the outside world without holding the
+    run's lock. Caller holds the run's lock.
+    """
+    run.status = WorkflowRun.Status.COMPENSATING
+    run.compensation_ends_as = ends_as
+    run.compensation_attempts = 0
+    run.compensation_error = ""
+    run.compensation_tried_at = timezone.now()
+    run.finished_at = None
+    run.save(
+        update_fields=[
+            "status",
+            "compensation_ends_as",
+            "compensation_attempts",
+            "compensation_error",
+            "compensation_tried_at",
+            "finished_at",
+            "error",
+            "failure_reason",
+        ]
+    )
+    dispatch.workflow_compensation_on_commit(run.pk)
+
+
+def compensation_failed_try(run: WorkflowRun, step_name: str, exc: Exception) -> float | None:
+    """Count a compensation that raised: the delay before the next try, or None when the
+    run ends ``compensation_failed``: its tries are spent, or the compensation raised
+    ``StepFailed`` (retrying cannot heal it, e.g. the provider refused the refund).
+    Caller holds the run's lock."""
+    run.compensation_attempts += 1
+    run.compensation_tried_at = timezone.now()
+    error = f"{step_name}: {type(exc).__name__}: {exc}"
+    run.compensation_error = error
+    retryable = not isinstance(exc, StepFailed)
+    fields = ["compensation_attempts", "compensation_tried_at", "compensation_error"]
+    if retryable and run.compensation_attempts < events_settings.COMPENSATION_MAX_ATTEMPTS:
+        run.save(update_fields=fields)
+        return backoff_delay(
+            run.compensation_attempts,
+            base=events_settings.COMPENSATION_BACKOFF_SECONDS,
+            cap=events_settings.COMPENSATION_MAX_BACKOFF_SECONDS,
+        )
+    if run.status in WorkflowRun.COMPENSATION_ENDS and not run.compensation_ends_as:
+        run.compensation_ends_as = run.status  # a stopped run undoing a late step
+        fields.append("compensation_ends_as")
+    run.status = WorkflowRun.Status.COMPENSATION_FAILED
+    run.finished_at = timezone.now()
+    run.save(update_fields=[*fields, "status", "finished_at"])
+    return None

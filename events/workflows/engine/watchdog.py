@@ -10,14 +10,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Q
 from django.utils import timezone
 
 from ... import dispatch
 from ...conf import events_settings
 from ...models import StepRun, WorkflowRun
 from ..registry import get
-from .progress import lock_run, queue_step
+from .progress import lock_run, outcome_unknown, queue_step
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +71,14 @@ def _stalled(step_run: StepRun, now: datetime, stall: timedelta) -> bool:
 
 
 def _resume_stalled_compensations(cutoff: datetime) -> int:
-    """Send again the compensation of a run that has been compensating since before ``cutoff``."""
-    stalled = (
-        WorkflowRun.objects.filter(status=WorkflowRun.Status.COMPENSATING)
-        .annotate(failed_at=Max("steps__finished_at"))
-        .filter(failed_at__lt=cutoff)
-        .values_list("pk", flat=True)
-    )
+    """Send again the compensation of a run not tried since before ``cutoff``.
+
+    Not forever: each try that fails counts, and the run ends ``compensation_failed``
+    once its tries are spent.
+    """
+    stalled = WorkflowRun.objects.filter(
+        status=WorkflowRun.Status.COMPENSATING, compensation_tried_at__lt=cutoff
+    ).values_list("pk", flat=True)
     run_ids = [str(pk) for pk in stalled]
     for run_id in run_ids:
         logger.warning("Resuming the stalled compensation of run %s", run_id)
@@ -88,17 +89,22 @@ def _resume_stalled_compensations(cutoff: datetime) -> int:
 def _resume_step_compensations(cutoff: datetime) -> int:
     """Send again, once per stall period, the undo of a step still in effect in a stopped run.
 
-    Only a step that completed after its run stopped can be in that state: a run's own
-    compensation undoes its completed steps in the transaction that stops it.
+    Only a step that completed after its run stopped can be in that state. Not forever:
+    each try that fails counts against the run, which ends ``compensation_failed`` (and
+    out of this query) once its tries are spent.
     """
     in_effect = StepRun.objects.filter(
-        status=StepRun.Status.SUCCEEDED,
+        Q(status=StepRun.Status.SUCCEEDED)
+        | Q(status=StepRun.Status.FAILED, compensated_at__isnull=True),
         compensation_sent_at__lt=cutoff,
         run__status__in=[WorkflowRun.Status.CANCELLED, WorkflowRun.Status.FAILED],
     ).select_related("run")
     resent = 0
     for step_run in in_effect:
-        if get(step_run.run.workflow).step(step_run.name).compensate is None:
+        spec = get(step_run.run.workflow).step(step_run.name)
+        if spec.compensate is None or (
+            step_run.status == StepRun.Status.FAILED and not outcome_unknown(step_run, spec)
+        ):
             continue
         logger.warning("Resending the compensation of %s of run %s", step_run.name, step_run.run_id)
         with transaction.atomic():

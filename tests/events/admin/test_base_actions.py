@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 ACTIONS: dict[type[Model], set[str]] = {
     DeadLetter: {"replay", "discard"},
-    WorkflowRun: {"retry", "cancel"},
+    WorkflowRun: {"retry", "retry_compensation", "cancel"},
     OutboxEvent: {"publish"},
     Order: {"cancel"},
 }

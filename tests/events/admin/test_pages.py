@@ -66,7 +66,6 @@ def test_the_console_registers_the_engine_and_domain_models():
         "orders.Order",
         "orders.Payment",
         "orders.Shipment",
-        "orders.GatewayCharge",
         "orders.SalesDay",
         "orders.Return",
         "notifications.Notification",

@@ -5,8 +5,8 @@ from django.db import transaction
 
 from events.envelope import Envelope
 from events.models import Event, StepRun, WorkflowRun
-from events.workflows.engine import step_execute
-from orders.models import GatewayCharge, Order, Payment, Product
+from events.workflows.engine import step_execute, workflow_compensate
+from orders.models import Order, Payment, Product
 from orders.services.placement import CANNOT_CANCEL
 from orders.subscribers import start_fulfillment
 from tests.factories import order_body
@@ -77,7 +77,7 @@ def start_run(order_id: int) -> WorkflowRun:
 
 @pytest.mark.django_db(transaction=True)
 def test_cancelling_a_paid_order_refunds_it_and_releases_its_stock_once(
-    customer_client, catalog, broker
+    customer_client, catalog, broker, sandbox
 ):
     initial_stock = Product.objects.get(sku="MUG-LOGO").stock
     order_id = place(customer_client, ("MUG-LOGO", 2))
@@ -97,18 +97,26 @@ def test_cancelling_a_paid_order_refunds_it_and_releases_its_stock_once(
 
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "cancelled"
+    # The refund is not made in the cancelling transaction: the run's compensation task
+    # makes it after commit, outside any transaction.
+    assert broker.of("events.compensate_workflow") == [{"run_id": str(run.id)}]
+    assert Payment.objects.get(order_id=order_id).status == Payment.Status.CAPTURED
+    workflow_compensate(run_id=run.id)  # what the worker does with that message
     assert event_types(order_id) == [
         "order.placed",
         "stock.reserved",
         "payment.captured",
+        "order.cancelled",
         "payment.refunded",
         "stock.released",
-        "order.cancelled",
     ]
     assert Product.objects.get(sku="MUG-LOGO").stock == initial_stock
     payment = Payment.objects.get(order_id=order_id)
     assert payment.status == Payment.Status.REFUNDED
-    assert GatewayCharge.objects.get(charge_id=payment.charge_id).status == "refunded"
+    assert sandbox.captures_for_order(order_id) == [
+        {**sandbox.captures_for_order(order_id)[0], "id": payment.charge_id, "status": "refunded"}
+    ]
+    assert [r["charge_id"] for r in sandbox.refunds()].count(payment.charge_id) == 1
     refunded = Event.objects.get(type="payment.refunded", aggregate_id=str(order_id))
     # The refund names whom it went to: the notifications app tells them, knowing no order.
     assert refunded.payload == {

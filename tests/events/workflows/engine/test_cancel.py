@@ -6,8 +6,10 @@ the calls themselves are recorded here, outside the database.
 
 import pytest
 
+from events import dispatch
 from events.models import StepRun, WorkflowRun
 from events.workflows import CancelRefused, RunEnded, Workflow, workflow_cancel
+from events.workflows.engine import workflow_compensate
 from tests.probe.workflows import a, c
 
 pytestmark = pytest.mark.django_db
@@ -72,15 +74,27 @@ def test_a_refused_cancel_undoes_nothing_and_leaves_the_run_going(refusing, undo
     assert run.steps.get(name=a.name).status == S.SUCCEEDED
 
 
-def test_an_accepted_cancel_undoes_the_completed_steps_then_tells_the_subject(refusing, undone):
+def test_an_accepted_cancel_tells_the_subject_then_its_compensation_undoes_the_steps(
+    refusing, undone, broker, django_capture_on_commit_callbacks
+):
     may_cancel, cancelled = refusing
     may_cancel["at-the-depot"] = True
     run = running_run("at-the-depot")
 
-    workflow_cancel(run=run, reason="customer_request")
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow_cancel(run=run, reason="customer_request")
+
+    # Claimed: compensating, and nothing undone inside the cancelling transaction.
+    assert undone == []
+    assert cancelled == ["at-the-depot"]
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.COMPENSATING
+    with pytest.raises(RunEnded):
+        workflow_cancel(run=run)  # a second cancel finds it compensating
+    assert broker.of(dispatch.COMPENSATE_WORKFLOW) == [{"run_id": str(run.pk)}]
+    workflow_compensate(run_id=run.pk)  # the compensation task, outside any transaction
 
     assert undone == [a.name]  # the running step had done nothing to undo
-    assert cancelled == ["at-the-depot"]
     run.refresh_from_db()
     assert (run.status, run.failure_reason) == (WorkflowRun.Status.CANCELLED, "customer_request")
     assert run.steps.get(name=a.name).status == S.COMPENSATED

@@ -8,7 +8,7 @@ import pytest
 
 from events.models import StepRun, WorkflowRun
 from events.workflows import StepCancelled
-from events.workflows.engine import step_execute
+from events.workflows.engine import step_execute, workflow_compensate
 from tests.helpers.engine import records, step
 from tests.probe.workflows import a, c
 
@@ -58,6 +58,10 @@ def test_a_step_whose_subject_moved_on_stops_the_run_and_undoes_what_was_done(
     monkeypatch.setattr(c, "fn", body)
 
     assert step_execute(run_id=run.pk, step_name=c.name, task_id="t-1").status == S.SKIPPED
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.COMPENSATING  # its compensation task is sent
+    assert records() == []
+    workflow_compensate(run_id=run.pk)
 
     run.refresh_from_db()
     assert (run.status, run.failure_reason) == (WorkflowRun.Status.CANCELLED, "cancelled")

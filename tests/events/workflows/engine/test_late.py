@@ -8,7 +8,7 @@ import pytest
 from events import dispatch
 from events.models import StepRun, WorkflowRun
 from events.workflows import workflow_cancel
-from events.workflows.engine import step_compensate, step_execute
+from events.workflows.engine import step_compensate, step_execute, workflow_compensate
 from tests.helpers.engine import records, step
 from tests.probe.workflows import c
 
@@ -26,6 +26,7 @@ def test_outside_work_that_finishes_after_its_run_was_cancelled_is_undone_after(
     def body(ctx):  # type: ignore[no-untyped-def]
         real_body(ctx)  # the outside call went through...
         workflow_cancel(run=WorkflowRun.objects.get(pk=run.pk))  # ...while a cancel came in
+        workflow_compensate(run_id=run.pk)  # ...and its compensation ended the run
         return {"c": "done"}
 
     monkeypatch.setattr(c, "fn", body)
@@ -43,6 +44,34 @@ def test_outside_work_that_finishes_after_its_run_was_cancelled_is_undone_after(
     # The cancel undid a (c was still running then); c's own undo is a task of its own.
     assert records() == ["c", "undo-a"]
 
-    assert step_compensate(run_id=run.pk, step_name=c.name).status == S.COMPENSATED
-    assert step_compensate(run_id=run.pk, step_name=c.name).status == S.COMPENSATED
+    assert step_compensate(run_id=run.pk, step_name=c.name) is None
+    assert step_compensate(run_id=run.pk, step_name=c.name) is None
+    assert step(run, c.name).status == S.COMPENSATED
     assert records() == ["c", "undo-a", "undo-c"]
+
+
+def test_outside_work_that_finishes_while_its_run_compensates_is_undone_by_that_compensation(
+    make_run, monkeypatch, broker, django_capture_on_commit_callbacks
+):
+    run = make_run(S.SUCCEEDED, S.QUEUED)
+    real_body = c.fn
+
+    def body(ctx):  # type: ignore[no-untyped-def]
+        real_body(ctx)
+        workflow_cancel(run=WorkflowRun.objects.get(pk=run.pk))  # claimed, not yet undone
+        return {"c": "done"}
+
+    monkeypatch.setattr(c, "fn", body)
+    monkeypatch.setattr(c, "atomic", False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert step_execute(run_id=run.pk, step_name=c.name, task_id="t-1").status == "late"
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.COMPENSATING
+
+    workflow_compensate(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == WorkflowRun.Status.CANCELLED
+    assert records() == ["c", "undo-c", "undo-a"]  # newest first, each once
+    assert step_compensate(run_id=run.pk, step_name=c.name) is None  # nothing left to undo
+    assert records() == ["c", "undo-c", "undo-a"]

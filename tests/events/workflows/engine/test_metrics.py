@@ -3,11 +3,10 @@
 import uuid
 
 import pytest
-from django.db import transaction
 from prometheus_client import REGISTRY
 
 from events.models import WorkflowRun
-from events.workflows.engine.compensation import compensate_steps
+from events.workflows.engine.compensation import workflow_compensate
 from tests.metrics import sample
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +65,13 @@ def test_an_undone_run_is_counted_as_compensated_once_that_commits(
     make_run, django_capture_on_commit_callbacks
 ):
     run = make_run("succeeded", "failed")
+    WorkflowRun.objects.filter(pk=run.pk).update(status=WorkflowRun.Status.COMPENSATING)
     before = sample("events_workflows_compensated_total", workflow=WORKFLOW)
 
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        compensate_steps(run)
-        assert sample("events_workflows_compensated_total", workflow=WORKFLOW) == before
+    with django_capture_on_commit_callbacks() as callbacks:
+        workflow_compensate(run_id=run.pk)
+    assert sample("events_workflows_compensated_total", workflow=WORKFLOW) == before
 
+    for callback in callbacks:
+        callback()
     assert sample("events_workflows_compensated_total", workflow=WORKFLOW) == before + 1

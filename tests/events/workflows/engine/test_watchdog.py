@@ -38,9 +38,11 @@ def test_an_undo_that_fails_is_sent_again_until_it_goes_through(
 
     monkeypatch.setattr(c, "compensate", undo_c)
 
-    with pytest.raises(ConnectionError):
-        step_compensate(run_id=run.pk, step_name=c.name)
+    assert step_compensate(run_id=run.pk, step_name=c.name) > 0  # a retry is due
     assert step(run, c.name).status == S.SUCCEEDED  # still in effect
+    run.refresh_from_db()
+    assert run.compensation_attempts == 1
+    assert run.compensation_error == f"{c.name}: ConnectionError: the carrier is down"
 
     with django_capture_on_commit_callbacks(execute=True):
         assert workflow_resume_stalled() == 0  # not overdue yet
@@ -53,8 +55,35 @@ def test_an_undo_that_fails_is_sent_again_until_it_goes_through(
     assert broker.of(dispatch.COMPENSATE_STEP) == [{"run_id": str(run.pk), "step": c.name}]
 
     outage["down"] = False
-    assert step_compensate(run_id=run.pk, step_name=c.name).status == S.COMPENSATED
+    assert step_compensate(run_id=run.pk, step_name=c.name) is None
+    assert step(run, c.name).status == S.COMPENSATED
     assert records() == ["undo-c"]
+
+
+def test_an_undo_that_keeps_failing_ends_its_run_compensation_failed_and_is_not_sent_again(
+    make_run, monkeypatch, broker, settings, django_capture_on_commit_callbacks
+):
+    settings.EVENTS = {**settings.EVENTS, "COMPENSATION_MAX_ATTEMPTS": 2}
+    run = make_run(S.COMPENSATED, S.SUCCEEDED, compensation_sent_at=timezone.now())
+    WorkflowRun.objects.filter(pk=run.pk).update(status=WorkflowRun.Status.CANCELLED)
+
+    def undo_c(ctx):  # type: ignore[no-untyped-def]
+        raise ConnectionError("the carrier is down")
+
+    monkeypatch.setattr(c, "compensate", undo_c)
+
+    assert step_compensate(run_id=run.pk, step_name=c.name) is not None
+    assert step_compensate(run_id=run.pk, step_name=c.name) is None  # tries spent
+
+    run.refresh_from_db()
+    assert (run.status, run.compensation_ends_as) == ("compensation_failed", "cancelled")
+    assert run.compensation_attempts == 2
+    StepRun.objects.filter(run=run, name=c.name).update(
+        compensation_sent_at=timezone.now() - timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workflow_resume_stalled() == 0  # nothing is resent forever
+    assert broker.of(dispatch.COMPENSATE_STEP) == []
 
 
 def test_a_retry_whose_message_was_lost_is_queued_again_once_it_is_long_overdue(
