@@ -20,6 +20,7 @@ written to ``bench/results/latest-bridges.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -154,15 +155,16 @@ def raw_encode_produce(stored: list[Any], bootstrap: str, topic: str) -> float:
 
 
 class RunningBridge:
-    """The Kafka bridge's loop in a thread of this process."""
+    """The Kafka bridge's loop in a thread of this process, publishing under ``prefix``."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str) -> None:
         from events.bridges import config
         from events.bridges.kafka import KafkaPublisher
         from events.bridges.runner import BridgeRunner
 
         self.stop = threading.Event()
         bridge = config.get("kafka")
+        bridge = dataclasses.replace(bridge, options={**bridge.options, "topic_prefix": prefix})
         self.runner = BridgeRunner(bridge, KafkaPublisher(bridge), self.stop)
         self.thread = threading.Thread(target=self._run, name="bridge", daemon=True)
 
@@ -207,7 +209,7 @@ def wait_caught_up(timeout: float) -> None:
         time.sleep(0.005)
 
 
-def bridge_throughput(count: int) -> float:
+def bridge_throughput(prefix: str) -> float:
     """Seconds from the bridge's start (already connected) to every event acknowledged.
 
     The checkpoint goes back to the start first, so each round carries the same events.
@@ -215,7 +217,7 @@ def bridge_throughput(count: int) -> float:
     from events.models import BridgeCheckpoint
 
     BridgeCheckpoint.objects.filter(name="kafka").update(position=0, gaps=[])
-    bridge = RunningBridge()
+    bridge = RunningBridge(prefix)
     bridge.runner.publisher.connect()
     started = time.perf_counter()
     bridge.start()
@@ -226,31 +228,39 @@ def bridge_throughput(count: int) -> float:
 
 
 def measure_throughput(
-    args: argparse.Namespace, events: list[Any], bootstrap: str, run_id: str
+    args: argparse.Namespace, events: list[Any], bootstrap: str, prefix: str
 ) -> dict[str, Any]:
     """Raw produce and the bridge in alternating order, round by round (raw first, then
-    bridge first, ...), so a change in the machine's load falls on both sides."""
+    bridge first, ...), so a change in the machine's load falls on both sides.
+
+    Every round writes to new topics: on tansu a second producer on a topic that another
+    one wrote to waits about half a second for its first acknowledgements.
+    """
     from events.bridges.stored import stored_event
 
     stored = [stored_event(event) for event in events]
     messages = [message(event) for event in stored]
-    raw_topic = f"raw{run_id}"
-    # The topics exist before any timing: creating one is not what is measured.
-    produce_all(raw_producer(bootstrap), raw_topic, messages[:1])
-    produce_all(raw_producer(bootstrap), f"raw{run_id}.encode", messages[:1])
-    produce_all(raw_producer(bootstrap), f"{os.environ['KAFKA_TOPIC_PREFIX']}bench", messages[:1])
     rounds: dict[str, list[float]] = {"raw": [], "raw_encode": [], "bridge": []}
     for n in range(args.repeats):
         sides = ["raw", "raw_encode", "bridge"]
         for side in sides if n % 2 == 0 else reversed(sides):
             if side == "raw":
-                seconds = raw_produce(messages, bootstrap, raw_topic)
+                seconds = raw_produce(messages, bootstrap, f"{prefix}raw{n}")
             elif side == "raw_encode":
-                seconds = raw_encode_produce(stored, bootstrap, f"raw{run_id}.encode")
+                seconds = raw_encode_produce(stored, bootstrap, f"{prefix}encode{n}")
             else:
-                seconds = bridge_throughput(len(events))
+                seconds = bridge_throughput(f"{prefix}bridge{n}.")
             rounds[side].append(seconds)
     return throughput(len(events), rounds)
+
+
+def create_topic(bootstrap: str, topic: str) -> None:
+    """An empty topic, made without writing to it (see ``measure_throughput``)."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(topic, num_partitions=3)]).values():
+        future.result(timeout=10)
 
 
 def topic_reader(bootstrap: str, topic: str) -> Any:
@@ -270,8 +280,10 @@ def topic_reader(bootstrap: str, topic: str) -> Any:
     return consumer
 
 
-def measure_lag(args: argparse.Namespace, bootstrap: str, topic: str) -> list[float]:
+def measure_lag(args: argparse.Namespace, bootstrap: str, prefix: str) -> list[float]:
     """Commit-to-consumer seconds of events emitted at ``args.rate`` while the bridge runs."""
+    topic = f"{prefix}bench"
+    create_topic(bootstrap, topic)
     consumer = topic_reader(bootstrap, topic)
     committed: dict[str, float] = {}
     arrived: dict[str, float] = {}
@@ -294,7 +306,7 @@ def measure_lag(args: argparse.Namespace, bootstrap: str, topic: str) -> list[fl
     reader = threading.Thread(target=consume, name="consumer")
     reader.start()
     time.sleep(1.0)  # time to skip what the throughput phase left in the topic
-    bridge = RunningBridge().start()
+    bridge = RunningBridge(prefix).start()
     interval = 1.0 / args.rate
     next_at = time.monotonic()
     for n in range(args.lag_events):
@@ -358,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         prefix = f"bench{run_id}."
         prepare(var_dir, tansu.bootstrap, prefix)
         events = emit(args.events, args.aggregates)
-        measured = measure_throughput(args, events, tansu.bootstrap, run_id)
-        latencies = measure_lag(args, tansu.bootstrap, f"{prefix}bench")
+        measured = measure_throughput(args, events, tansu.bootstrap, prefix)
+        latencies = measure_lag(args, tansu.bootstrap, f"{prefix}lag.")
     finally:
         tansu.stop()
     version = subprocess.run(
