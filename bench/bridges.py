@@ -20,6 +20,7 @@ written to ``bench/results/latest-bridges.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -48,11 +49,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lag-events", type=int, default=1000, help="events for the lag")
     parser.add_argument("--rate", type=float, default=200.0, help="events/s emitted for the lag")
     parser.add_argument("--aggregates", type=int, default=50, help="aggregates the events share")
-    parser.add_argument("--quick", action="store_true", help="CI's short run: 1000 and 200 events")
+    parser.add_argument("--repeats", type=int, default=3, help="throughput rounds of each side")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI's short run: 1000 and 200 events, 2 rounds"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database folder")
     args = parser.parse_args(argv)
     if args.quick:
-        args.events, args.lag_events = 1000, 200
+        args.events, args.lag_events, args.repeats = 1000, 200, 2
     return args
 
 
@@ -103,26 +107,18 @@ def emit(count: int, aggregates: int, start: int = 0) -> list[Any]:
     return events
 
 
-def raw_produce(events: list[Any], bootstrap: str, topic: str) -> float:
-    """Seconds to produce the ready-made messages and have every one acknowledged."""
+def raw_producer(bootstrap: str) -> Any:
+    """A producer configured as the bridge's (idempotent, ``acks=all``), already connected."""
     from confluent_kafka import Producer
 
-    from events.bridges import cloudevents
-    from events.bridges.kafka import PRODUCER_DEFAULTS, message_headers
+    from events.bridges.kafka import PRODUCER_DEFAULTS
 
-    messages = []
-    for event in events:
-        cloudevent = cloudevents.to_cloudevent(event)
-        messages.append(
-            (
-                event.aggregate_id.encode(),
-                cloudevents.encode(cloudevent),
-                message_headers(cloudevent),
-            )
-        )
     producer = Producer({**PRODUCER_DEFAULTS, "bootstrap.servers": bootstrap})
     producer.list_topics(timeout=10)
-    started = time.perf_counter()
+    return producer
+
+
+def produce_all(producer: Any, topic: str, messages: Any) -> None:
     for key, value, headers in messages:
         while True:
             try:
@@ -131,19 +127,44 @@ def raw_produce(events: list[Any], bootstrap: str, topic: str) -> float:
             except BufferError:
                 producer.poll(0.05)
     assert producer.flush(120) == 0, "raw produce: not every message was acknowledged"
+
+
+def message(event: Any) -> tuple[str, bytes, list[tuple[str, str]]]:
+    """The bridge's message for a stored event: key, CloudEvent value, envelope headers."""
+    from events.bridges import cloudevents
+    from events.bridges.kafka import message_headers
+
+    cloudevent = cloudevents.to_cloudevent(event)
+    return event.aggregate_id, cloudevents.encode(cloudevent), message_headers(cloudevent)
+
+
+def raw_produce(messages: list[Any], bootstrap: str, topic: str) -> float:
+    """Seconds to produce the ready-made messages and have every one acknowledged."""
+    producer = raw_producer(bootstrap)
+    started = time.perf_counter()
+    produce_all(producer, topic, messages)
+    return time.perf_counter() - started
+
+
+def raw_encode_produce(stored: list[Any], bootstrap: str, topic: str) -> float:
+    """The same, each message built from the in-memory event in the loop (no database)."""
+    producer = raw_producer(bootstrap)
+    started = time.perf_counter()
+    produce_all(producer, topic, (message(event) for event in stored))
     return time.perf_counter() - started
 
 
 class RunningBridge:
-    """The Kafka bridge's loop in a thread of this process."""
+    """The Kafka bridge's loop in a thread of this process, publishing under ``prefix``."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str) -> None:
         from events.bridges import config
         from events.bridges.kafka import KafkaPublisher
         from events.bridges.runner import BridgeRunner
 
         self.stop = threading.Event()
         bridge = config.get("kafka")
+        bridge = dataclasses.replace(bridge, options={**bridge.options, "topic_prefix": prefix})
         self.runner = BridgeRunner(bridge, KafkaPublisher(bridge), self.stop)
         self.thread = threading.Thread(target=self._run, name="bridge", daemon=True)
 
@@ -188,9 +209,15 @@ def wait_caught_up(timeout: float) -> None:
         time.sleep(0.005)
 
 
-def bridge_throughput(count: int) -> float:
-    """Seconds from the bridge's start (already connected) to every event acknowledged."""
-    bridge = RunningBridge()
+def bridge_throughput(prefix: str) -> float:
+    """Seconds from the bridge's start (already connected) to every event acknowledged.
+
+    The checkpoint goes back to the start first, so each round carries the same events.
+    """
+    from events.models import BridgeCheckpoint
+
+    BridgeCheckpoint.objects.filter(name="kafka").update(position=0, gaps=[])
+    bridge = RunningBridge(prefix)
     bridge.runner.publisher.connect()
     started = time.perf_counter()
     bridge.start()
@@ -198,6 +225,42 @@ def bridge_throughput(count: int) -> float:
     elapsed = time.perf_counter() - started
     bridge.halt()
     return elapsed
+
+
+def measure_throughput(
+    args: argparse.Namespace, events: list[Any], bootstrap: str, prefix: str
+) -> dict[str, Any]:
+    """Raw produce and the bridge in alternating order, round by round (raw first, then
+    bridge first, ...), so a change in the machine's load falls on both sides.
+
+    Every round writes to new topics: on tansu a second producer on a topic that another
+    one wrote to waits about half a second for its first acknowledgements.
+    """
+    from events.bridges.stored import stored_event
+
+    stored = [stored_event(event) for event in events]
+    messages = [message(event) for event in stored]
+    rounds: dict[str, list[float]] = {"raw": [], "raw_encode": [], "bridge": []}
+    for n in range(args.repeats):
+        sides = ["raw", "raw_encode", "bridge"]
+        for side in sides if n % 2 == 0 else reversed(sides):
+            if side == "raw":
+                seconds = raw_produce(messages, bootstrap, f"{prefix}raw{n}")
+            elif side == "raw_encode":
+                seconds = raw_encode_produce(stored, bootstrap, f"{prefix}encode{n}")
+            else:
+                seconds = bridge_throughput(f"{prefix}bridge{n}.")
+            rounds[side].append(seconds)
+    return throughput(len(events), rounds)
+
+
+def create_topic(bootstrap: str, topic: str) -> None:
+    """An empty topic, made without writing to it (see ``measure_throughput``)."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(topic, num_partitions=3)]).values():
+        future.result(timeout=10)
 
 
 def topic_reader(bootstrap: str, topic: str) -> Any:
@@ -217,8 +280,10 @@ def topic_reader(bootstrap: str, topic: str) -> Any:
     return consumer
 
 
-def measure_lag(args: argparse.Namespace, bootstrap: str, topic: str) -> list[float]:
+def measure_lag(args: argparse.Namespace, bootstrap: str, prefix: str) -> list[float]:
     """Commit-to-consumer seconds of events emitted at ``args.rate`` while the bridge runs."""
+    topic = f"{prefix}bench"
+    create_topic(bootstrap, topic)
     consumer = topic_reader(bootstrap, topic)
     committed: dict[str, float] = {}
     arrived: dict[str, float] = {}
@@ -241,7 +306,7 @@ def measure_lag(args: argparse.Namespace, bootstrap: str, topic: str) -> list[fl
     reader = threading.Thread(target=consume, name="consumer")
     reader.start()
     time.sleep(1.0)  # time to skip what the throughput phase left in the topic
-    bridge = RunningBridge().start()
+    bridge = RunningBridge(prefix).start()
     interval = 1.0 / args.rate
     next_at = time.monotonic()
     for n in range(args.lag_events):
@@ -271,11 +336,15 @@ def summary(result: dict[str, Any]) -> str:
             f"# Kafka bridge benchmark ({result['date']}, {result['machine']})",
             "",
             f"Broker: tansu {result['tansu']} on 127.0.0.1, SQLite database, "
-            f"{t['events']} events over {result['aggregates']} aggregates.",
+            f"{t['events']} events over {result['aggregates']} aggregates, "
+            f"{t['rounds']} rounds of each side in alternating order.",
             "",
             "| figure | value |",
             "| --- | --- |",
-            f"| raw confluent-kafka produce | {t['raw_events_per_second']:.0f} events/s |",
+            f"| raw confluent-kafka produce of the ready-made messages | "
+            f"{t['raw_events_per_second']:.0f} events/s |",
+            f"| raw produce, each message built from the event in memory | "
+            f"{t['raw_encode_events_per_second']:.0f} events/s |",
             f"| Kafka bridge (read, encode, produce, ack, checkpoint) | "
             f"{t['bridge_events_per_second']:.0f} events/s |",
             f"| bridge / raw | {t['ratio']:.2f} ({verdict} the {TARGET_RATIO} target) |",
@@ -301,9 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         prefix = f"bench{run_id}."
         prepare(var_dir, tansu.bootstrap, prefix)
         events = emit(args.events, args.aggregates)
-        raw_seconds = raw_produce(events, tansu.bootstrap, f"raw{run_id}")
-        bridge_seconds = bridge_throughput(len(events))
-        latencies = measure_lag(args, tansu.bootstrap, f"{prefix}bench")
+        measured = measure_throughput(args, events, tansu.bootstrap, prefix)
+        latencies = measure_lag(args, tansu.bootstrap, f"{prefix}lag.")
     finally:
         tansu.stop()
     version = subprocess.run(
@@ -315,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         "tansu": version.removeprefix("tansu ").strip() or "unknown",
         "aggregates": args.aggregates,
         "quick": args.quick,
-        "throughput": throughput(len(events), raw_seconds, bridge_seconds),
+        "throughput": measured,
         "lag": lag(args, latencies),
         "seconds": time.perf_counter() - began,
     }
@@ -326,12 +394,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def throughput(count: int, raw_seconds: float, bridge_seconds: float) -> dict[str, float]:
+def throughput(count: int, rounds: dict[str, list[float]]) -> dict[str, Any]:
+    """Events/s of each side over all its rounds; the ratio of the bridge to raw produce."""
+    rate = {side: count * len(seconds) / sum(seconds) for side, seconds in rounds.items()}
     return {
         "events": count,
-        "raw_events_per_second": count / raw_seconds,
-        "bridge_events_per_second": count / bridge_seconds,
-        "ratio": raw_seconds / bridge_seconds,
+        "rounds": len(rounds["raw"]),
+        "raw_events_per_second": rate["raw"],
+        "raw_encode_events_per_second": rate["raw_encode"],
+        "bridge_events_per_second": rate["bridge"],
+        "ratio": rate["bridge"] / rate["raw"],
+        "seconds_per_round": rounds,
     }
 
 

@@ -50,7 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # The CloudEvents "source" of the events this project publishes.
     "CLOUDEVENTS_SOURCE": "/fulfillment",
     # How many events a bridge publishes at most per batch, and how often an idle one looks.
-    "BRIDGE_BATCH_SIZE": 500,
+    # Each batch waits once for the broker's last acknowledgement and reads and writes the
+    # checkpoint: at 500 that was a third of the Kafka bridge's time on a backlog.
+    "BRIDGE_BATCH_SIZE": 2000,
     "BRIDGE_POLL_SECONDS": 0.05,
     # An outbox id missing this long after a later one was stored belongs to a transaction
     # that rolled back or still runs: the bridge passes it over and publishes it if it comes.

@@ -11,12 +11,13 @@ order: their emitters take turns on the aggregate's stream lock.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from ..conf import events_settings
 from ..models import BridgeCheckpoint, OutboxEvent
-from .cloudevents import STORED_FIELDS, StoredEvent
+from . import stored
+from .cloudevents import StoredEvent
 from .config import BridgeConfig
 
 # Gaps remembered at most: older ones are forgotten (their transactions rolled back).
@@ -44,26 +45,28 @@ def checkpoint_get(*, bridge: BridgeConfig) -> BridgeCheckpoint:
 
 def batch_read(*, bridge: BridgeConfig, checkpoint: BridgeCheckpoint) -> Batch:
     """The next events the bridge carries after its checkpoint, oldest first."""
-    rows = _rows(
+    rows = stored.rows(
         OutboxEvent.objects.filter(pk__gt=checkpoint.position).order_by("pk")[
             : events_settings.BRIDGE_BATCH_SIZE
         ]
     )
-    late = _rows(OutboxEvent.objects.filter(pk__in=checkpoint.gaps)) if checkpoint.gaps else []
-    found_late = {pk for pk, _, _ in late}
+    late = (
+        stored.rows(OutboxEvent.objects.filter(pk__in=checkpoint.gaps)) if checkpoint.gaps else []
+    )
+    found_late = {pk for pk, _ in late}
     gaps = [pk for pk in checkpoint.gaps if pk not in found_late]
     position = checkpoint.position
-    taken: list[tuple[int, datetime, StoredEvent]] = []
+    taken: list[tuple[int, StoredEvent]] = []
     settled_before = timezone.now() - timedelta(seconds=events_settings.BRIDGE_GAP_WAIT_SECONDS)
     for row in rows:
-        pk, created_at, _ = row
+        pk = row[0]
         if pk != position + 1:
-            if created_at > settled_before:
+            if _stored_at(pk) > settled_before:
                 break  # the missing ids may still commit: wait for them
             gaps.extend(range(position + 1, pk))
         taken.append(row)
         position = pk
-    events = [event for _, _, event in (*late, *taken) if bridge.carries(event.type)]
+    events = [event for _, event in (*late, *taken) if bridge.carries(event.type)]
     return Batch(
         events=events,
         position=position,
@@ -72,13 +75,9 @@ def batch_read(*, bridge: BridgeConfig, checkpoint: BridgeCheckpoint) -> Batch:
     )
 
 
-def _rows(outbox: QuerySet[OutboxEvent]) -> list[tuple[int, datetime, StoredEvent]]:
-    """(outbox id, stored at, event) of each row: plain values, no model instances."""
-    columns = ("pk", "created_at", *(f"event__{name}" for name in STORED_FIELDS))
-    return [
-        (pk, created_at, StoredEvent._make(values))
-        for pk, created_at, *values in outbox.values_list(*columns)
-    ]
+def _stored_at(pk: int) -> datetime:
+    """When an outbox row was written: read only for the row after a gap, which is rare."""
+    return OutboxEvent.objects.values_list("created_at", flat=True).get(pk=pk)
 
 
 def checkpoint_advance(*, checkpoint: BridgeCheckpoint, batch: Batch) -> bool:

@@ -9,8 +9,9 @@ type catalog before anything is stored.
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, NamedTuple
+
+import orjson
 
 from .. import types
 from ..conf import events_settings
@@ -20,33 +21,18 @@ SPEC_VERSION = "1.0"
 REQUIRED = ("specversion", "id", "source", "type")
 
 
-# The columns of ``events.Event`` a bridge reads, in StoredEvent's order.
-STORED_FIELDS = (
-    "id",
-    "type",
-    "version",
-    "aggregate_type",
-    "aggregate_id",
-    "sequence",
-    "occurred_at",
-    "correlation_id",
-    "causation_id",
-    "payload",
-)
-
-
 class StoredEvent(NamedTuple):
-    """A stored event as a bridge reads it: its columns, without a model instance."""
+    """A stored event as a bridge reads it: its columns as the text they go out as."""
 
-    id: uuid.UUID
+    id: str
     type: str
     version: int
     aggregate_type: str
     aggregate_id: str
     sequence: int
-    occurred_at: datetime
-    correlation_id: uuid.UUID
-    causation_id: uuid.UUID | None
+    occurred_at: str  # ISO 8601 with its offset
+    correlation_id: str
+    causation_id: str | None
     payload: dict[str, Any]
 
 
@@ -55,26 +41,30 @@ def to_cloudevent(event: StoredEvent, *, source: str | None = None) -> dict[str,
     version, payload = types.upcast(event.type, event.version, event.payload)
     cloudevent: dict[str, Any] = {
         "specversion": SPEC_VERSION,
-        "id": str(event.id),
+        "id": event.id,
         "source": source or events_settings.CLOUDEVENTS_SOURCE,
         "type": event.type,
         "subject": event.aggregate_id,
-        "time": event.occurred_at.isoformat(),
+        "time": event.occurred_at,
         "datacontenttype": "application/json",
         "data": payload,
         "eventversion": version,
         "aggregatetype": event.aggregate_type,
         "aggregateid": event.aggregate_id,
         "sequence": event.sequence,
-        "correlationid": str(event.correlation_id),
+        "correlationid": event.correlation_id,
     }
     if event.causation_id:
-        cloudevent["causationid"] = str(event.causation_id)
+        cloudevent["causationid"] = event.causation_id
     return cloudevent
 
 
 def encode(cloudevent: dict[str, Any]) -> bytes:
-    return json.dumps(cloudevent, separators=(",", ":")).encode()
+    """Compact JSON in UTF-8 (orjson; the standard library for what orjson refuses)."""
+    try:
+        return orjson.dumps(cloudevent)
+    except orjson.JSONEncodeError:  # integers past 64 bits, keys that are not strings
+        return json.dumps(cloudevent, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def envelope_fields(cloudevent: dict[str, Any]) -> dict[str, str]:

@@ -44,13 +44,46 @@ def client_config(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return config
 
 
-def message_headers(cloudevent: dict[str, Any]) -> list[tuple[str, bytes]]:
-    """The envelope's fields as headers, beside the content type of the structured value."""
-    fields = cloudevents.envelope_fields(cloudevent)
-    return [
-        ("content-type", cloudevents.CONTENT_TYPE.encode()),
-        *((name, value.encode()) for name, value in fields.items()),
+def message_headers(cloudevent: dict[str, Any]) -> list[tuple[str, str]]:
+    """The envelope's fields as headers, after the content type of the structured value.
+
+    The values are ``str``: the client writes them as UTF-8, as ``.encode()`` would.
+    """
+    headers = [
+        ("content-type", cloudevents.CONTENT_TYPE),
+        ("id", cloudevent["id"]),
+        ("type", cloudevent["type"]),
+        ("version", str(cloudevent["eventversion"])),
+        ("aggregate_type", cloudevent["aggregatetype"]),
+        ("aggregate_id", cloudevent["aggregateid"]),
+        ("sequence", str(cloudevent["sequence"])),
+        ("occurred_at", cloudevent["time"]),
+        ("correlation_id", cloudevent["correlationid"]),
     ]
+    if "causationid" in cloudevent:
+        headers.append(("causation_id", cloudevent["causationid"]))
+    return headers
+
+
+class Deliveries:
+    """The producer's delivery-report callback: counts a batch's acknowledgements and errors.
+
+    One callback for the producer rather than one per message: librdkafka reports each
+    message once, and the batch is published only when every one came back acknowledged.
+    """
+
+    def __init__(self) -> None:
+        self.start()
+
+    def start(self) -> None:
+        self.acknowledged = 0
+        self.failures: list[str] = []
+
+    def __call__(self, error: KafkaError | None, message: Message) -> None:
+        if error is None:
+            self.acknowledged += 1
+        else:
+            self.failures.append(error.str())
 
 
 class ClientErrors:
@@ -80,11 +113,14 @@ class KafkaPublisher:
         }
         self.description = f"Kafka at {self.config['bootstrap.servers']}"
         self.errors = ClientErrors(self.description)
+        self.deliveries = Deliveries()
         self.producer: Producer | None = None
 
     def _producer(self) -> Producer:
         if self.producer is None:
-            self.producer = Producer({**self.config, "error_cb": self.errors})
+            self.producer = Producer(
+                {**self.config, "error_cb": self.errors, "on_delivery": self.deliveries}
+            )
         return self.producer
 
     def connect(self) -> None:
@@ -99,42 +135,44 @@ class KafkaPublisher:
 
     def publish(self, events: list[StoredEvent], stop: threading.Event) -> None:
         producer = self._producer()
-        failures: list[str] = []
-
-        def acknowledged(error: KafkaError | None, message: Message) -> None:
-            if error is not None:
-                failures.append(error.str())
-
+        self.deliveries.start()
         source = events_settings.CLOUDEVENTS_SOURCE
+        topics: dict[str, str] = {}
         for event in events:
+            topic = topics.get(event.aggregate_type)
+            if topic is None:
+                topic = topics[event.aggregate_type] = self.topic(event)
             cloudevent = cloudevents.to_cloudevent(event, source=source)
             self._produce(
                 producer,
-                topic=self.topic(event),
-                key=event.aggregate_id.encode(),
+                topic,
+                key=event.aggregate_id,
                 value=cloudevents.encode(cloudevent),
                 headers=message_headers(cloudevent),
-                on_delivery=acknowledged,
             )
-        self._wait_for_acknowledgements(producer, failures, stop)
+        self._wait_for_acknowledgements(producer, len(events), stop)
 
-    def _produce(self, producer: Producer, **message: Any) -> None:
+    def _produce(self, producer: Producer, topic: str, **message: Any) -> None:
         while True:
             try:
-                producer.produce(**message)
+                producer.produce(topic, **message)
                 return
             except BufferError:  # the local queue is full: let deliveries drain it
                 producer.poll(0.1)
 
     def _wait_for_acknowledgements(
-        self, producer: Producer, failures: list[str], stop: threading.Event
+        self, producer: Producer, produced: int, stop: threading.Event
     ) -> None:
         waiting_logged = False
         while True:
             pending = producer.flush(1.0)
-            if failures:
-                raise PublishFailed(failures[0])
+            if self.deliveries.failures:
+                raise PublishFailed(self.deliveries.failures[0])
             if not pending:
+                if self.deliveries.acknowledged != produced:
+                    raise PublishFailed(
+                        f"{self.deliveries.acknowledged} of {produced} messages acknowledged"
+                    )
                 if self.errors.down:
                     self.errors.down = False
                     logger.info("%s answers again", self.description)

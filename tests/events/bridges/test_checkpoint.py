@@ -9,6 +9,7 @@ from events.bridges.checkpoint import (
     checkpoint_get,
 )
 from events.bridges.selectors import bridge_lag, bridge_states
+from events.bridges.stored import stored_event
 from events.models import BridgeCheckpoint, OutboxEvent
 from tests.events.bridges.factories import emit_ticks
 
@@ -30,7 +31,7 @@ def test_a_batch_is_every_event_after_the_checkpoint_and_advancing_moves_past_it
     checkpoint = checkpoint_get(bridge=bridge)
 
     batch = batch_read(bridge=bridge, checkpoint=checkpoint)
-    assert [e.id for e in batch.events] == [e.id for e in events]
+    assert batch.events == [stored_event(e) for e in events]
     assert bridge_lag(bridge=bridge, position=checkpoint.position) == 3
 
     assert checkpoint_advance(checkpoint=checkpoint, batch=batch)
@@ -69,18 +70,18 @@ def test_a_gap_is_waited_for_then_passed_over_and_its_event_published_when_it_co
     settings.EVENTS = {**settings.EVENTS, "BRIDGE_GAP_WAIT_SECONDS": 10}
 
     waiting = batch_read(bridge=bridge, checkpoint=checkpoint)
-    assert [e.id for e in waiting.events] == [first.id]
+    assert [e.id for e in waiting.events] == [str(first.id)]
 
     settings.EVENTS = {**settings.EVENTS, "BRIDGE_GAP_WAIT_SECONDS": 0}
     passed = batch_read(bridge=bridge, checkpoint=checkpoint)
-    assert [e.id for e in passed.events] == [first.id, third.id]
+    assert [e.id for e in passed.events] == [str(first.id), str(third.id)]
     assert passed.gaps == [row_pk]
     checkpoint_advance(checkpoint=checkpoint, batch=passed)
 
     OutboxEvent.objects.create(pk=row_pk, event=missing, created_at=created_at)  # commits late
     checkpoint.refresh_from_db()
     late = batch_read(bridge=bridge, checkpoint=checkpoint)
-    assert [e.id for e in late.events] == [missing.id]
+    assert [e.id for e in late.events] == [str(missing.id)]
     assert late.gaps == []
 
 

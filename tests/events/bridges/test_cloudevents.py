@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from events.bridges import cloudevents
+from events.bridges.stored import stored_event
 from events.services import event_emit
 from tests.events.bridges.factories import body, delivered
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def stored(event) -> cloudevents.StoredEvent:  # type: ignore[no-untyped-def]
-    return cloudevents.StoredEvent(*(getattr(event, f) for f in cloudevents.STORED_FIELDS))
+    return stored_event(event)
 
 
 def test_an_event_becomes_a_structured_cloudevent_with_the_envelope_as_extensions(no_fast_path):
@@ -82,3 +83,16 @@ def test_a_valid_inbound_cloudevent_is_decoded():
 def test_a_message_that_breaks_a_rule_is_refused_with_the_reason(raw, reason):
     with pytest.raises(cloudevents.InvalidMessage, match=reason):
         cloudevents.decode(raw)
+
+
+def test_the_value_is_compact_utf8_json_and_integers_past_64_bits_stay_exact(no_fast_path):
+    with transaction.atomic():
+        event = event_emit(type="probe.tick", aggregate_id="a-1", payload={"n": 1, "é": "ü"})
+    cloudevent = cloudevents.to_cloudevent(stored(event))
+
+    value = cloudevents.encode(cloudevent)
+
+    assert json.loads(value) == cloudevent
+    assert b'"data":{"n":1,"\xc3\xa9":"\xc3\xbc"}' in value
+    cloudevent["data"]["n"] = 2**70
+    assert json.loads(cloudevents.encode(cloudevent))["data"]["n"] == 2**70
