@@ -9,10 +9,7 @@ each with an order of their own.
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,25 +23,17 @@ from rest_framework.authtoken.models import Token
 from orders.models import Order
 from orders.services import LineInput, order_place
 from tests.factories import make_catalog, make_user
-from tests.processes import BIN, ROOT, clear_broker, process_env, wait_until
+from tests.processes import (
+    BIN,
+    ROOT,
+    answers,
+    clear_broker,
+    free_port,
+    process_env,
+    wait_until,
+)
 
 STARTUP_TIMEOUT = 60
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
 
 
 @dataclass

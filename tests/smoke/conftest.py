@@ -9,11 +9,8 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.processes import BIN, ROOT, wait_until
+from tests.processes import BIN, ROOT, answers, free_port, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 FLOWER_USER, FLOWER_PASSWORD = "admin", "smoke-secret"
@@ -77,23 +74,6 @@ class System:
 
 def _without_times(line: str) -> str:
     return re.sub(r"\d{2}:\d{2}:\d{2}(,\d+)?|\d{2}/\w{3}/\d{4}|\d{4}-\d{2}-\d{2}", "", line)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    """The server sent an HTTP response (any status): it is listening and serving."""
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
 
 
 def system_env(var_dir: Path, web_port: int, flower_port: int) -> dict[str, str]:
